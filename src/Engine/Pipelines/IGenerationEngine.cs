@@ -1,0 +1,105 @@
+using SdBlazor.Shared;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SdBlazor.Engine.Pipelines;
+
+/// <summary>
+/// The engine as the web layer sees it: models by name, and one generation call.
+/// Implementations are thread-safe; callers run one generation at a time per device (the queue worker does).
+/// </summary>
+public interface IGenerationEngine
+{
+    /// <summary>Models found under <c>Engine:ModelsPath</c> (a model's name is its folder name).</summary>
+    IReadOnlyList<ModelDescriptor> ListModels();
+
+    /// <summary>Re-scan the models folder (new folders appear, removed ones disappear; loaded sessions of removed models are released).</summary>
+    void RefreshModels();
+
+    /// <summary>
+    /// Runs txt2img (or img2img when <see cref="GenerationRequest.InitImage"/> is set): all batches, all images.
+    /// Throws <see cref="GenerationValidationException"/> for bad input (before any work starts) and
+    /// <see cref="OperationCanceledException"/> when cancelled (between steps, or by aborting an in-flight ONNX run).
+    /// </summary>
+    /// <param name="progress">Called synchronously on the engine thread once per step; see <see cref="StepProgress"/>.</param>
+    /// <param name="skipImage">Checked between steps: when it returns true the current image (batch) is abandoned and the next starts.</param>
+    Task<GenerationResult> GenerateAsync(
+        GenerationRequest request,
+        IStepProgressSink? progress,
+        CancellationToken cancellationToken,
+        Func<bool>? skipImage = null);
+}
+
+/// <summary>A model folder the engine can load.</summary>
+/// <param name="Name">Folder name, the model's identity in requests.</param>
+/// <param name="NativeWidth">Pixels; from <c>unet/config.json</c> <c>sample_size</c> × 8 (512 when absent).</param>
+/// <param name="Sha256">SHA-256 of <c>unet/model.onnx</c> (hex, lower case), for A1111-style model hashes; computed lazily and cached.</param>
+public sealed record ModelDescriptor(string Name, string Path, int NativeWidth, int NativeHeight, bool SupportsImg2Img, string? Sha256);
+
+/// <summary>
+/// Receives per-step progress. Called synchronously on the engine thread: implementations must be fast
+/// (copy or render what they need and return) because the latents buffer is reused by the next step.
+/// </summary>
+public interface IStepProgressSink
+{
+    void OnStep(in StepProgress progress);
+}
+
+/// <param name="ImageIndex">Index of the first image of the current batch within the whole request.</param>
+/// <param name="BatchIndex">Which batch (0-based) of <see cref="GenerationRequest.BatchCount"/>.</param>
+/// <param name="Step">1-based step just completed.</param>
+/// <param name="TotalSteps">Steps this batch will run (img2img: fewer than requested).</param>
+/// <param name="Latents">Current latents [batch, 4, h/8, w/8], C order; valid only during the callback.</param>
+/// <param name="Previewer">Renders <paramref name="Latents"/> as a small JPEG cheaply (latent → RGB projection).</param>
+public readonly record struct StepProgress(
+    int ImageIndex,
+    int BatchIndex,
+    int Step,
+    int TotalSteps,
+    float Timestep,
+    TimeSpan Elapsed,
+    ReadOnlyMemory<float> Latents,
+    int LatentHeight,
+    int LatentWidth,
+    Previews.ILatentPreviewer Previewer);
+
+/// <summary>The finished images plus exactly what was used to make them. Dispose to release the images.</summary>
+public sealed class GenerationResult(IReadOnlyList<GeneratedImage> images, ResolvedParameters parameters) : IDisposable
+{
+    public IReadOnlyList<GeneratedImage> Images { get; } = images;
+    public ResolvedParameters Parameters { get; } = parameters;
+
+    public void Dispose()
+    {
+        foreach (var image in Images) image.Image.Dispose();
+    }
+}
+
+/// <param name="Index">0-based index within the request (batch × batch size + position).</param>
+/// <param name="Seed">The seed of this image (resolved seed + index).</param>
+public sealed record GeneratedImage(int Index, long Seed, Image<Rgb24> Image);
+
+/// <summary>Everything needed to reproduce a generation: the request with defaults and the random seed resolved.</summary>
+public sealed record ResolvedParameters(
+    string Prompt,
+    string NegativePrompt,
+    string Model,
+    string? ModelSha256,
+    string Sampler,
+    string ScheduleType,
+    int Steps,
+    double CfgScale,
+    long Seed,
+    int Width,
+    int Height,
+    int BatchSize,
+    int BatchCount,
+    double? Strength,
+    string SchedulerConfigJson,
+    string Rng,
+    string EngineVersion,
+    string ExecutionProvider,
+    TimeSpan Duration);
+
+/// <summary>Bad input to a generation: the message says what is allowed. Nothing was run.</summary>
+public sealed class GenerationValidationException(string message) : Exception(message);
