@@ -1,10 +1,12 @@
 using MudBlazor.Services;
 using SdBlazor.Web.Components;
+using SdBlazor.Web.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+builder.Services.AddDataFolder();
 
 var app = builder.Build();
 
