@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using SdBlazor.Engine.Onnx;
 
 namespace SdBlazor.Engine;
@@ -11,16 +10,13 @@ public sealed class EngineOptions
     /// <summary>Folder whose subfolders are models. Empty: the repository's <c>models/</c> when run from a checkout, else <c>&lt;app base&gt;/models</c>.</summary>
     public string ModelsPath { get; set; } = "";
 
-    [Required(AllowEmptyStrings = false)]
     public string DefaultModel { get; set; } = "sdblazor-mini";
 
     public ExecutionProviderKind ExecutionProvider { get; set; } = ExecutionProviderKind.Auto;
 
-    [Range(0, 64)]
     public int DeviceId { get; set; }
 
     /// <summary>Threads ONNX Runtime uses inside one operator; 0 keeps ORT's default (one per physical core).</summary>
-    [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
     /// <summary>Use <c>taesd_decoder/model.onnx</c> for step previews when a model folder ships one (better pictures, costs more than the projection).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SdBlazor.Engine.Schedulers;
 
 namespace SdBlazor.Engine.Models;
 
@@ -28,6 +29,8 @@ public sealed class ModelFolder
 
     /// <summary>Contents of <c>scheduler/scheduler_config.json</c>, verbatim (it is reported back with every generation).</summary>
     public string SchedulerConfigJson { get; private set; } = "";
+
+    public SchedulerConfig SchedulerConfig { get; private set; } = SchedulerConfig.Default;
 
     /// <summary>Pixels; <c>unet/config.json</c> <c>sample_size</c> × 8, 512 when absent.</summary>
     public int NativeWidth { get; private set; }
@@ -70,6 +73,14 @@ public sealed class ModelFolder
         RequireJsonObject("tokenizer", "tokenizer_config.json");
         RequireJsonObject("tokenizer", "special_tokens_map.json");
         SchedulerConfigJson = RequireJsonObject("scheduler", "scheduler_config.json").ToJsonString();
+        try
+        {
+            SchedulerConfig = SchedulerConfig.Parse(SchedulerConfigJson);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ModelFolderException($"Model '{Name}': scheduler/scheduler_config.json: {ex.Message}", ex);
+        }
 
         RequireFile("text_encoder", "model.onnx");
         RequireFile("unet", "model.onnx");
