@@ -43,6 +43,12 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     public static string EngineVersion { get; } =
         typeof(GenerationEngine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
+    /// <summary>The model whose sessions are loaded now (tests and the benchmark look inside).</summary>
+    internal LoadedModel? Resident
+    {
+        get { lock (_modelLock) return _loaded; }
+    }
+
     public IReadOnlyList<ModelDescriptor> ListModels() => _registry.List();
 
     public void RefreshModels()
