@@ -52,7 +52,7 @@ public sealed class DdimScheduler : SchedulerBase
         if (Config.ClipSample ?? true) ClampInPlace(x0, Config.ClipSampleRange);
 
         // η = 0 → σ_t = 0: x_{t−1} = √ᾱ_{t−1}·x0 + √(1 − ᾱ_{t−1})·ε
-        var direction = MathF.Sqrt(1f - alphaProdPrev - 0f);
+        var direction = MathF.Sqrt(1f - alphaProdPrev);
         var sqrtAlphaPrev = MathF.Sqrt(alphaProdPrev);
         for (var i = 0; i < sample.Length; i++) sample[i] = sqrtAlphaPrev * x0[i] + direction * eps[i];
     }

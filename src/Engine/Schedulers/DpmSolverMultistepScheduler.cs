@@ -43,11 +43,9 @@ public sealed class DpmSolverMultistepScheduler(SchedulerConfig config) : Schedu
     private protected override void StepCore(ReadOnlySpan<float> modelOutput, int stepIndex, float timestep, Span<float> sample,
         IReadOnlyList<TorchGenerator>? noise)
     {
-        var count = TimestepsArray.Length;
-        // final_sigmas_type "zero" always ends with a first-order step; lower_order_final also for short schedules.
-        var lowerOrderFinal = stepIndex == count - 1;
-        var lowerOrderSecond = stepIndex == count - 2 && Config.LowerOrderFinal && count < 15;
-        _ = lowerOrderSecond; // only matters for order 3, kept for parity with diffusers' step()
+        // final_sigmas_type "zero" always ends with a first-order step (σ = 0 makes λ infinite). diffusers'
+        // lower_order_second only changes third-order solvers, so order 2 has nothing else to lower.
+        var lowerOrderFinal = stepIndex == TimestepsArray.Length - 1;
 
         var x0 = ConvertModelOutput(modelOutput, sample, SigmasArray[stepIndex]);
         var fresh = IsSde ? DrawNoise(noise, sample.Length) : null;

@@ -23,6 +23,11 @@ public sealed class LcmScheduler : SchedulerBase
     private protected override void BuildSchedule(int numInferenceSteps)
     {
         var originalSteps = Config.OriginalInferenceSteps;
+        if (originalSteps > Config.NumTrainTimesteps)
+        {
+            throw new InvalidDataException(
+                $"original_inference_steps ({originalSteps}) cannot exceed num_train_timesteps ({Config.NumTrainTimesteps}).");
+        }
         if (numInferenceSteps > originalSteps)
         {
             throw new ArgumentOutOfRangeException(nameof(numInferenceSteps), numInferenceSteps,

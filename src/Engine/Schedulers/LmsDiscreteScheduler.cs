@@ -31,7 +31,10 @@ public sealed class LmsDiscreteScheduler(SchedulerConfig config) : SigmaSchedule
         _derivatives.Add(derivative);
         if (_derivatives.Count > MaxOrder) _derivatives.RemoveAt(0);
 
-        var order = Math.Min(stepIndex + 1, MaxOrder);
+        // diffusers uses min(step_index + 1, 4), which equals the derivatives held when a run starts at index 0. An
+        // img2img run starts later with fewer derivatives; diffusers then pairs order-4 coefficients with the one
+        // derivative it has (zip truncates), which no longer sums to σ_{t+1} − σ_t. We use the order we can support.
+        var order = Math.Min(_derivatives.Count, MaxOrder);
         var sum = new float[sample.Length];
         for (var currentOrder = 0; currentOrder < order; currentOrder++)
         {

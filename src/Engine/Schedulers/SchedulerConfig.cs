@@ -33,10 +33,8 @@ public sealed record SchedulerConfig
     public double ClipSampleRange { get; init; } = 1.0;
     public bool UseKarrasSigmas { get; init; }
 
-    // DPMSolverMultistepScheduler
+    // DPMSolverMultistepScheduler (order 2, final σ = 0: lower_order_final / euler_at_final change nothing there, so they are not read)
     public DpmSolverAlgorithm AlgorithmType { get; init; } = DpmSolverAlgorithm.DpmSolverPlusPlus;
-    public bool LowerOrderFinal { get; init; } = true;
-    public bool EulerAtFinal { get; init; }
 
     // LCMScheduler
     public int OriginalInferenceSteps { get; init; } = 50;
@@ -97,8 +95,6 @@ public sealed record SchedulerConfig
             ClipSampleRange = raw.ClipSampleRange ?? 1.0,
             UseKarrasSigmas = raw.UseKarrasSigmas ?? false,
             AlgorithmType = raw.AlgorithmType is null ? DpmSolverAlgorithm.DpmSolverPlusPlus : ParseEnum(raw.AlgorithmType, "algorithm_type", AlgorithmNames),
-            LowerOrderFinal = raw.LowerOrderFinal ?? true,
-            EulerAtFinal = raw.EulerAtFinal ?? false,
             OriginalInferenceSteps = raw.OriginalInferenceSteps ?? 50,
             TimestepScaling = raw.TimestepScaling ?? 10.0,
         };
@@ -121,10 +117,8 @@ public sealed record SchedulerConfig
         if (BetaStart is { } s && (s <= 0 || s >= 1)) throw new InvalidDataException($"beta_start must lie strictly between 0 and 1 (got {s}).");
         if (BetaEnd is { } e && (e <= 0 || e >= 1)) throw new InvalidDataException($"beta_end must lie strictly between 0 and 1 (got {e}).");
         if (StepsOffset < 0 || StepsOffset >= NumTrainTimesteps) throw new InvalidDataException($"steps_offset must be between 0 and {NumTrainTimesteps - 1} (got {StepsOffset}).");
-        if (OriginalInferenceSteps < 1 || OriginalInferenceSteps > NumTrainTimesteps)
-        {
-            throw new InvalidDataException($"original_inference_steps must be between 1 and {NumTrainTimesteps} (got {OriginalInferenceSteps}).");
-        }
+        // Only LCM reads it; its upper bound (≤ num_train_timesteps) is checked when LCM builds its schedule, as in diffusers.
+        if (OriginalInferenceSteps < 1) throw new InvalidDataException($"original_inference_steps must be at least 1 (got {OriginalInferenceSteps}).");
     }
 
     private static readonly Dictionary<string, BetaSchedule> BetaScheduleNames = new()
@@ -181,8 +175,6 @@ public sealed record SchedulerConfig
         [JsonPropertyName("clip_sample_range")] public double? ClipSampleRange { get; set; }
         [JsonPropertyName("use_karras_sigmas")] public bool? UseKarrasSigmas { get; set; }
         [JsonPropertyName("algorithm_type")] public string? AlgorithmType { get; set; }
-        [JsonPropertyName("lower_order_final")] public bool? LowerOrderFinal { get; set; }
-        [JsonPropertyName("euler_at_final")] public bool? EulerAtFinal { get; set; }
         [JsonPropertyName("original_inference_steps")] public int? OriginalInferenceSteps { get; set; }
         [JsonPropertyName("timestep_scaling")] public double? TimestepScaling { get; set; }
     }
