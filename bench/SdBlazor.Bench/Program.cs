@@ -22,6 +22,11 @@ try
     // overhead (ms per step) is what carries over to a real UNet of the same latent size.
     await StepBenchmark.RunAsync("tiny test graph", tiny, options);
     await StepBenchmark.RunAsync("tiny test graph", tiny, options, size: 512);
+    // The same graph plus compute that costs about what a small real UNet does, so the ratios mean something
+    // on machines without the default model.
+    var weighted = SdBlazor.Engine.Tests.TestModels.TinyModel.Create(tinyParent, "tiny-graph-with-matmuls",
+        new SdBlazor.Engine.Tests.TestModels.TinyModelOptions { SlowUNetMatMuls = 24 });
+    await StepBenchmark.RunAsync("tiny graph + 24 chained 512×512 MatMuls", weighted, options, size: 512);
 
     var model = options.ModelPath ?? DefaultModelPath();
     if (model is not null && Directory.Exists(model)) await StepBenchmark.RunAsync($"{Path.GetFileName(model)} (native size)", model, options);
