@@ -77,6 +77,20 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public async Task Onnx_graph_that_onnx_runtime_rejects_fails_naming_the_component()
+    {
+        var b = new OnnxBuilder().Input("x", OnnxBuilder.Float, 1).Output("y", OnnxBuilder.Float, 1);
+        b.NodeTo("NoSuchOperator", ["x"], "y");
+        b.Save(Path.Combine(_harness.ModelPath, "vae_decoder", "model.onnx"));
+
+        var error = await Assert.ThrowsAsync<ModelFolderException>(() =>
+            _harness.Engine.GenerateAsync(new GenerationRequest { Prompt = "a", Steps = 1, Seed = 1 }, null, CancellationToken.None));
+        Assert.StartsWith("vae_decoder: ONNX Runtime cannot load", error.Message);
+        Assert.Contains("NoSuchOperator", error.Message);
+        Assert.Null(_harness.Engine.Resident);
+    }
+
+    [Fact]
     public void Sha256_is_of_the_unet_file()
     {
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(_harness.ModelPath, "unet", "model.onnx"))));
