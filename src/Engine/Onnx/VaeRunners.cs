@@ -16,7 +16,8 @@ public sealed class VaeDecoderRunner(OnnxSession session)
 
 /// <summary>
 /// VAE encoder: <c>sample</c> [1, 3, H, W] in [-1, 1] → either <c>latent_sample</c> [1, 4, H/8, W/8] (already sampled by
-/// the export) or <c>latent_parameters</c> [1, 8, H/8, W/8] (mean and log-variance, which the pipeline samples itself).
+/// the export) or <c>latent_parameters</c> [1, 8, H/8, W/8] (mean and log-variance, which the pipeline samples itself);
+/// the pipeline tells them apart by the channel count of the result.
 /// </summary>
 public sealed class VaeEncoderRunner(OnnxSession session)
 {
@@ -24,9 +25,6 @@ public sealed class VaeEncoderRunner(OnnxSession session)
     private readonly string _outputName = session.OutputNames.Contains("latent_parameters") ? "latent_parameters" : session.OutputName("latent_sample", 0);
 
     public OnnxSession Session => session;
-
-    /// <summary><c>true</c> when the output holds distribution parameters (mean ‖ logvar on the channel axis).</summary>
-    public bool OutputsParameters => _outputName == "latent_parameters";
 
     public float[] Encode(ReadOnlySpan<float> image, int height, int width, RunOptions runOptions, out long[] latentShape) =>
         session.RunFloat(_inputName, image, [1, 3, height, width], _outputName, runOptions, out latentShape);

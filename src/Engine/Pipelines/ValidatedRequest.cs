@@ -16,7 +16,6 @@ public sealed record ValidatedRequest(
     Image<Rgb24>? InitImage) : IDisposable
 {
     public bool IsImg2Img => InitImage is not null;
-    public bool UsesGuidance => Request.CfgScale > 1;
 
     public void Dispose() => InitImage?.Dispose();
 }
