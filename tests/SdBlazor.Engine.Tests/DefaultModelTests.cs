@@ -14,11 +14,11 @@ namespace SdBlazor.Engine.Tests;
 /// <summary>End to end with the embedded default model, and parity with torch reference images made from the same weights.</summary>
 public sealed class DefaultModelTests
 {
-    private static GenerationEngine CreateEngine()
+    private static GenerationEngine CreateEngine(string? modelsPath = null)
     {
         var options = Microsoft.Extensions.Options.Options.Create(new EngineOptions
         {
-            ModelsPath = DefaultModel.ModelsPath!,
+            ModelsPath = modelsPath ?? DefaultModel.ModelsPath!,
             ExecutionProvider = ExecutionProviderKind.Cpu,
         });
         return new GenerationEngine(new ModelRegistry(options, NullLogger<ModelRegistry>.Instance),
@@ -89,13 +89,36 @@ public sealed class DefaultModelTests
         }
     }
 
+    /// <summary><c>Fixtures/sdblazor-mini-fp16</c>: the default model exported fully in float16 gives nearly the same image.</summary>
+    [DefaultModelFact("sdblazor-mini-fp16")]
+    public async Task Float16_export_matches_the_float32_model()
+    {
+        var request = new GenerationRequest { Prompt = "a red circle on a blue background, top left", Seed = 42, Steps = 12 };
+        using var fp32Engine = CreateEngine();
+        using var fp32 = await fp32Engine.GenerateAsync(request, null, CancellationToken.None);
+        using var fp16Engine = CreateEngine(DefaultModel.FixturesPath);
+        using var fp16 = await fp16Engine.GenerateAsync(request with { Model = "sdblazor-mini-fp16" }, null, CancellationToken.None);
+
+        Assert.Equal(Onnx.SessionFactory.Cpu, fp16.Parameters.ExecutionProvider);
+        Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16, fp16Engine.Resident!.UNet.SampleType);
+        var differences = Bytes(fp32.Images[0].Image).Zip(Bytes(fp16.Images[0].Image), (a, b) => Math.Abs(a - b)).ToArray();
+        Assert.True(differences.Average() < 3, $"mean difference {differences.Average():F2} levels");
+    }
+
     /// <summary><c>Fixtures/tokenizer_cases.json</c>: prompts and the ids the reference CLIP tokenizer gives for the default model's vocabulary.</summary>
     [DefaultModelFact("tokenizer_cases.json")]
     public void Tokenizer_matches_reference_ids()
     {
         var tokenizer = ClipTokenizer.Load(Path.Combine(DefaultModel.Path!, "tokenizer"));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(DefaultModel.FixturesPath, "tokenizer_cases.json")));
-        var cases = json.RootElement.ValueKind == JsonValueKind.Array ? json.RootElement : json.RootElement.GetProperty("cases");
+        var root = json.RootElement;
+        var cases = root.ValueKind == JsonValueKind.Array ? root : root.GetProperty("cases");
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("pad_token_id", out var pad))
+        {
+            Assert.Equal(pad.GetInt32(), tokenizer.PadId);
+            Assert.Equal(root.GetProperty("bos_token_id").GetInt32(), tokenizer.BosId);
+            Assert.Equal(root.GetProperty("eos_token_id").GetInt32(), tokenizer.EosId);
+        }
         Assert.True(cases.GetArrayLength() > 0);
         foreach (var c in cases.EnumerateArray())
         {
