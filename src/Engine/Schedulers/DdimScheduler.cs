@@ -34,8 +34,8 @@ public sealed class DdimScheduler : SchedulerBase
         var betaProdT = 1f - alphaProdT;
         float sqrtAlpha = MathF.Sqrt(alphaProdT), sqrtBeta = MathF.Sqrt(betaProdT);
 
-        var x0 = new float[sample.Length];
-        var eps = new float[sample.Length];
+        var x0 = Scratch(0, sample.Length);
+        var eps = Scratch(1, sample.Length);
         for (var i = 0; i < sample.Length; i++)
         {
             if (Config.PredictionType == PredictionType.Epsilon)

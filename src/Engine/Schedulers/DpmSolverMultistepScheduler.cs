@@ -11,6 +11,7 @@ public sealed class DpmSolverMultistepScheduler(SchedulerConfig config) : Schedu
 {
     private const int SolverOrder = 2;
     private float[]? _previousX0;
+    private int _x0Turn;
     private int _lowerOrderNums;
 
     public override float InitNoiseSigma => 1f;
@@ -47,7 +48,9 @@ public sealed class DpmSolverMultistepScheduler(SchedulerConfig config) : Schedu
         // lower_order_second only changes third-order solvers, so order 2 has nothing else to lower.
         var lowerOrderFinal = stepIndex == TimestepsArray.Length - 1;
 
-        var x0 = ConvertModelOutput(modelOutput, sample, SigmasArray[stepIndex]);
+        // Two buffers taking turns: this step's x0 must not overwrite the previous step's, which the update still reads.
+        var x0 = ConvertModelOutput(modelOutput, sample, SigmasArray[stepIndex], Scratch(_x0Turn, sample.Length));
+        _x0Turn = 1 - _x0Turn;
         var fresh = IsSde ? DrawNoise(noise, sample.Length) : null;
 
         if (_lowerOrderNums < 1 || lowerOrderFinal || _previousX0 is null)
@@ -77,10 +80,9 @@ public sealed class DpmSolverMultistepScheduler(SchedulerConfig config) : Schedu
 
     private static float Lambda(float alpha, float sigma) => MathF.Log(alpha) - MathF.Log(sigma);
 
-    private float[] ConvertModelOutput(ReadOnlySpan<float> modelOutput, ReadOnlySpan<float> sample, float sigma)
+    private float[] ConvertModelOutput(ReadOnlySpan<float> modelOutput, ReadOnlySpan<float> sample, float sigma, float[] x0)
     {
         var (alphaT, sigmaT) = AlphaSigma(sigma);
-        var x0 = new float[sample.Length];
         for (var i = 0; i < x0.Length; i++)
         {
             x0[i] = Config.PredictionType == PredictionType.Epsilon

@@ -20,7 +20,7 @@ public sealed class EulerAncestralDiscreteScheduler(SchedulerConfig config) : Si
     {
         var sigmaFrom = SigmasArray[stepIndex];
         var sigmaTo = SigmasArray[stepIndex + 1];
-        var x0 = new float[sample.Length];
+        var x0 = Scratch(0, sample.Length);
         PredictOriginal(modelOutput, sample, sigmaFrom, x0);
 
         var sigmaUp = MathF.Sqrt(sigmaTo * sigmaTo * (sigmaFrom * sigmaFrom - sigmaTo * sigmaTo) / (sigmaFrom * sigmaFrom));

@@ -17,7 +17,7 @@ public sealed class EulerDiscreteScheduler(SchedulerConfig config) : SigmaSchedu
     {
         var sigma = SigmasArray[stepIndex];
         var sigmaHat = sigma; // gamma = 0 without churn
-        var x0 = new float[sample.Length];
+        var x0 = Scratch(0, sample.Length);
         PredictOriginal(modelOutput, sample, Config.PredictionType == PredictionType.Epsilon ? sigmaHat : sigma, x0);
         var dt = SigmasArray[stepIndex + 1] - sigmaHat;
         for (var i = 0; i < sample.Length; i++)

@@ -44,17 +44,18 @@ public sealed class HeunDiscreteScheduler(SchedulerConfig config) : SigmaSchedul
         }
         var sigmaHat = sigma; // gamma = 0
         var sigmaInput = InFirstOrder ? sigmaHat : sigmaNext;
-        var x0 = new float[sample.Length];
+        var x0 = Scratch(0, sample.Length);
         PredictOriginal(modelOutput, sample, sigmaInput, x0);
         if (Config.ClipSample == true) ClampInPlace(x0, Config.ClipSampleRange);
 
         if (InFirstOrder)
         {
-            var derivative = new float[sample.Length];
+            var derivative = Scratch(1, sample.Length); // kept for the second-order call
             for (var i = 0; i < sample.Length; i++) derivative[i] = (sample[i] - x0[i]) / sigmaHat;
             _dt = sigmaNext - sigmaHat;
             _prevDerivative = derivative;
-            _firstOrderSample = sample.ToArray();
+            _firstOrderSample = Scratch(2, sample.Length);
+            sample.CopyTo(_firstOrderSample);
             for (var i = 0; i < sample.Length; i++) sample[i] += derivative[i] * _dt;
         }
         else

@@ -60,7 +60,7 @@ public sealed class LcmScheduler : SchedulerBase
         float sqrtAlpha = MathF.Sqrt(alphaProdT), sqrtBeta = MathF.Sqrt(1f - alphaProdT);
         var (cSkip, cOut) = BoundaryScalings(timestep);
 
-        var denoised = new float[sample.Length];
+        var denoised = Scratch(0, sample.Length);
         for (var i = 0; i < sample.Length; i++)
         {
             denoised[i] = Config.PredictionType == PredictionType.Epsilon

@@ -24,9 +24,16 @@ public sealed class LmsDiscreteScheduler(SchedulerConfig config) : SigmaSchedule
         IReadOnlyList<TorchGenerator>? noise)
     {
         var sigma = SigmasArray[stepIndex];
-        var x0 = new float[sample.Length];
+        var x0 = Scratch(0, sample.Length);
         PredictOriginal(modelOutput, sample, sigma, x0);
-        var derivative = new float[sample.Length];
+        // Keep the last MaxOrder derivatives; the oldest one's array is recycled for the newest.
+        float[] derivative;
+        if (_derivatives.Count >= MaxOrder && _derivatives[0].Length == sample.Length)
+        {
+            derivative = _derivatives[0];
+            _derivatives.RemoveAt(0);
+        }
+        else derivative = new float[sample.Length];
         for (var i = 0; i < sample.Length; i++) derivative[i] = (sample[i] - x0[i]) / sigma;
         _derivatives.Add(derivative);
         if (_derivatives.Count > MaxOrder) _derivatives.RemoveAt(0);
@@ -35,7 +42,8 @@ public sealed class LmsDiscreteScheduler(SchedulerConfig config) : SigmaSchedule
         // img2img run starts later with fewer derivatives; diffusers then pairs order-4 coefficients with the one
         // derivative it has (zip truncates), which no longer sums to σ_{t+1} − σ_t. We use the order we can support.
         var order = Math.Min(_derivatives.Count, MaxOrder);
-        var sum = new float[sample.Length];
+        var sum = Scratch(1, sample.Length);
+        Array.Clear(sum);
         for (var currentOrder = 0; currentOrder < order; currentOrder++)
         {
             var coefficient = (float)LmsCoefficient(order, stepIndex, currentOrder);

@@ -11,6 +11,11 @@ public abstract class SchedulerBase : IScheduler
 {
     private int? _stepIndex;
     private int? _beginIndex;
+    // Latent-sized work buffers reused from step to step, so that stepping allocates nothing large (see Scratch).
+    private readonly float[]?[] _scratch = new float[]?[NoiseSlot + 1];
+
+    /// <summary>The <see cref="Scratch"/> slot <see cref="DrawNoise"/> uses.</summary>
+    private protected const int NoiseSlot = 7;
 
     private protected SchedulerBase(SchedulerConfig config, BetaSchedule defaultSchedule = BetaSchedule.Linear,
         double defaultBetaStart = 0.0001, double defaultBetaEnd = 0.02)
@@ -133,9 +138,20 @@ public abstract class SchedulerBase : IScheduler
         {
             throw new ArgumentException($"{GetType().Name} is stochastic: pass the per-image noise generators to Step.", nameof(generators));
         }
-        var noise = new float[length];
+        var noise = Scratch(NoiseSlot, length);
         TorchGenerator.FillNormal(generators, noise);
         return noise;
+    }
+
+    /// <summary>
+    /// A work buffer of exactly <paramref name="length"/> values, the same array every time for a slot (contents left
+    /// from the previous use). Slots 0–6 are the scheduler's own; a buffer kept across steps must own its slot.
+    /// </summary>
+    private protected float[] Scratch(int slot, int length)
+    {
+        var buffer = _scratch[slot];
+        if (buffer is null || buffer.Length != length) _scratch[slot] = buffer = new float[length];
+        return buffer;
     }
 
     /// <summary>x0 clamp used by DDIM, Heun and LCM when <c>clip_sample</c> is on.</summary>
