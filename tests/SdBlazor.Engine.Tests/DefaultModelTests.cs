@@ -60,33 +60,7 @@ public sealed class DefaultModelTests
     public async Task Matches_torch_reference_images()
     {
         using var engine = CreateEngine();
-        var cases = Directory.GetFiles(Path.Combine(DefaultModel.FixturesPath, "parity"), "*.json");
-        Assert.NotEmpty(cases);
-        foreach (var file in cases)
-        {
-            using var json = JsonDocument.Parse(File.ReadAllText(file));
-            var c = json.RootElement;
-            var request = new GenerationRequest
-            {
-                Prompt = c.GetProperty("prompt").GetString()!,
-                NegativePrompt = c.TryGetProperty("negative_prompt", out var n) ? n.GetString()! : "",
-                Seed = c.GetProperty("seed").GetInt64(),
-                Steps = c.GetProperty("steps").GetInt32(),
-                Sampler = c.GetProperty("sampler").GetString()!,
-                CfgScale = c.GetProperty("cfg_scale").GetDouble(),
-                Width = c.GetProperty("width").GetInt32(),
-                Height = c.GetProperty("height").GetInt32(),
-            };
-            using var result = await engine.GenerateAsync(request, null, CancellationToken.None);
-            using var reference = Image.Load<Rgb24>(Path.ChangeExtension(file, ".png"));
-
-            var actual = Bytes(result.Images[0].Image);
-            var expected = Bytes(reference);
-            Assert.Equal(expected.Length, actual.Length);
-            var off = actual.Zip(expected, (a, e) => Math.Abs(a - e)).Count(d => d > 3);
-            var fraction = (double)off / actual.Length;
-            Assert.True(fraction < 0.01, $"{Path.GetFileName(file)}: {fraction:P2} of values differ by more than 3 levels");
-        }
+        await ParityCases.AssertAllMatch(engine, Path.Combine(DefaultModel.FixturesPath, "parity"));
     }
 
     /// <summary><c>Fixtures/sdblazor-mini-fp16</c>: the default model exported fully in float16 gives nearly the same image.</summary>
@@ -101,7 +75,7 @@ public sealed class DefaultModelTests
 
         Assert.Equal(Onnx.SessionFactory.Cpu, fp16.Parameters.ExecutionProvider);
         Assert.Equal(Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16, fp16Engine.Resident!.UNet.SampleType);
-        var differences = Bytes(fp32.Images[0].Image).Zip(Bytes(fp16.Images[0].Image), (a, b) => Math.Abs(a - b)).ToArray();
+        var differences = ParityCases.Bytes(fp32.Images[0].Image).Zip(ParityCases.Bytes(fp16.Images[0].Image), (a, b) => Math.Abs(a - b)).ToArray();
         Assert.True(differences.Average() < 3, $"mean difference {differences.Average():F2} levels");
     }
 
@@ -127,12 +101,5 @@ public sealed class DefaultModelTests
             var actual = expected.Length == ClipTokenizer.ContextLength ? tokenizer.Encode(text) : tokenizer.EncodeTokens(text).ToArray();
             Assert.True(expected.SequenceEqual(actual), $"'{text}': expected [{string.Join(", ", expected)}], got [{string.Join(", ", actual)}]");
         }
-    }
-
-    private static byte[] Bytes(Image<Rgb24> image)
-    {
-        var bytes = new byte[image.Width * image.Height * 3];
-        image.CopyPixelDataTo(bytes);
-        return bytes;
     }
 }
