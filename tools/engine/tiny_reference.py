@@ -19,11 +19,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OUT = os.path.join(REPO, "tests", "SdBlazor.Engine.Tests", "Fixtures", "tiny_parity")
 HIDDEN = 8
 MERGES = ["c a", "ca t</w>", "d o", "do g</w>", "r e", "re d</w>"]  # TinyClipVocabulary.Merges
-CASES = [
-    ("red_cat_euler10_cfg7_5", "a red cat", "", 42, 10, 7.5),
-    ("dog_euler6_cfg4_negative", "dog", "cat", 1234, 6, 4.0),
-    ("cat_euler4_cfg1", "cat", "", 7, 4, 1.0),
+CASES = [  # name, prompt, negative prompt, seed, steps, cfg, img2img strength (None: txt2img)
+    ("red_cat_euler10_cfg7_5", "a red cat", "", 42, 10, 7.5, None),
+    ("dog_euler6_cfg4_negative", "dog", "cat", 1234, 6, 4.0, None),
+    ("cat_euler4_cfg1", "cat", "", 7, 4, 1.0, None),
+    ("img2img_red_cat_euler10_strength0_6", "a red cat", "", 5, 10, 7.5, 0.6),
 ]
+INIT_IMAGE = "init_image.png"
 
 
 def bytes_to_unicode():
@@ -68,6 +70,18 @@ def vae_decoder(latents):
     return torch.tanh(torch.nn.functional.interpolate(rgb, scale_factor=8, mode="nearest"))
 
 
+def vae_encoder(image):
+    # AveragePool 8×8 then 1×1 conv to mean ‖ logvar (bias −4 on the logvar channels), as TinyModel.VaeEncoder.
+    w = (0.5 * torch.cos(torch.arange(24, dtype=torch.float32))).reshape(8, 3, 1, 1)
+    bias = torch.tensor([0, 0, 0, 0, -4, -4, -4, -4], dtype=torch.float32)
+    return torch.nn.functional.conv2d(torch.nn.functional.avg_pool2d(image, 8), w, bias)
+
+
+def init_image():
+    y, x = np.mgrid[0:64, 0:64]
+    return np.stack([x * 3, y * 4, 255 - x * 2], axis=-1).astype(np.uint8)
+
+
 def euler_schedule(steps):
     betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float32) ** 2
     alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
@@ -79,13 +93,29 @@ def euler_schedule(steps):
 
 
 @torch.no_grad()
-def generate(prompt, negative, seed, steps, cfg):
+def generate(prompt, negative, seed, steps, cfg, strength=None):
     timesteps, sigmas, init_sigma = euler_schedule(steps)
     guidance = cfg > 1
     cond = text_encoder(tokenize(prompt))
     hidden = torch.cat([text_encoder(tokenize(negative)), cond]) if guidance else cond
-    latents = torch.randn([1, 4, 8, 8], generator=torch.Generator("cpu").manual_seed(seed)) * init_sigma
+    generator = torch.Generator("cpu").manual_seed(seed)
+    begin = 0
+    if strength is None:
+        latents = torch.randn([1, 4, 8, 8], generator=generator) * init_sigma
+    else:
+        # StableDiffusionImg2ImgPipeline: get_timesteps, then prepare_latents (sample the latent distribution with the
+        # generator, × scaling factor, then the noise draw, add_noise at the first kept timestep).
+        begin = steps - min(int(steps * strength), steps)
+        image = torch.from_numpy(init_image()).permute(2, 0, 1)[None].float() / 255 * 2 - 1
+        moments = vae_encoder(image)
+        mean, logvar = moments[:, :4], torch.clamp(moments[:, 4:], -30.0, 20.0)
+        sample = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=generator)
+        init_latents = 0.18215 * sample
+        noise = torch.randn(init_latents.shape, generator=generator)
+        latents = init_latents + noise * sigmas[begin]
     for i, t in enumerate(timesteps):
+        if i < begin:
+            continue
         sigma = sigmas[i]
         x = latents / ((sigma ** 2 + 1) ** 0.5)
         x = torch.cat([x, x]) if guidance else x
@@ -103,11 +133,15 @@ def generate(prompt, negative, seed, steps, cfg):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for name, prompt, negative, seed, steps, cfg in CASES:
-        Image.fromarray(generate(prompt, negative, seed, steps, cfg)).save(os.path.join(OUT, name + ".png"))
+    Image.fromarray(init_image()).save(os.path.join(OUT, INIT_IMAGE))
+    for name, prompt, negative, seed, steps, cfg, strength in CASES:
+        Image.fromarray(generate(prompt, negative, seed, steps, cfg, strength)).save(os.path.join(OUT, name + ".png"))
+        case = {"prompt": prompt, "negative_prompt": negative, "seed": seed, "steps": steps, "sampler": "Euler",
+                "cfg_scale": cfg, "width": 64, "height": 64}
+        if strength is not None:
+            case.update({"init_image": INIT_IMAGE, "strength": strength})
         with open(os.path.join(OUT, name + ".json"), "w") as f:
-            json.dump({"prompt": prompt, "negative_prompt": negative, "seed": seed, "steps": steps, "sampler": "Euler",
-                       "cfg_scale": cfg, "width": 64, "height": 64}, f, indent=2)
+            json.dump(case, f, indent=2)
             f.write("\n")
         print(name)
 

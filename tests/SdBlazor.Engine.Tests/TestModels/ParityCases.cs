@@ -6,7 +6,7 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace SdBlazor.Engine.Tests.TestModels;
 
-/// <summary>Reference cases: <c>name.json</c> (the request) + <c>name.png</c> (the image torch made for it).</summary>
+/// <summary>Reference cases: <c>name.json</c> (the request; img2img adds <c>init_image</c> and <c>strength</c>) + <c>name.png</c> (the image torch made for it).</summary>
 public static class ParityCases
 {
     /// <summary>Runs every case in <paramref name="folder"/>; each image must be within <paramref name="levels"/> 8-bit levels on all but &lt; 1% of its values.</summary>
@@ -30,6 +30,14 @@ public static class ParityCases
                 Height = c.GetProperty("height").GetInt32(),
                 Model = model,
             };
+            if (c.TryGetProperty("init_image", out var init))
+            {
+                request = request with
+                {
+                    InitImage = File.ReadAllBytes(Path.Combine(folder, init.GetString()!)),
+                    Strength = c.GetProperty("strength").GetDouble(),
+                };
+            }
             using var result = await engine.GenerateAsync(request, null, CancellationToken.None);
             using var reference = Image.Load<Rgb24>(Path.ChangeExtension(file, ".png"));
 
