@@ -1,5 +1,6 @@
 using MudBlazor.Services;
 using SdBlazor.Web.Components;
+using SdBlazor.Web.Gallery;
 using SdBlazor.Web.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddDataFolder();
+builder.Services.AddGallery();
 
 var app = builder.Build();
 
@@ -17,6 +19,7 @@ if (!app.Environment.IsDevelopment())
 
 app.UseAntiforgery();
 app.MapStaticAssets();
+app.MapGallery();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();
