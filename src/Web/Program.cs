@@ -1,5 +1,6 @@
 using MudBlazor.Services;
 using SdBlazor.Web.Components;
+using SdBlazor.Web.Gallery;
 using SdBlazor.Web.Generation;
 using SdBlazor.Web.Storage;
 
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddDataFolder();
+builder.Services.AddGallery();
 builder.Services.AddGeneration();
 
 var app = builder.Build();
@@ -19,6 +21,7 @@ if (!app.Environment.IsDevelopment())
 
 app.UseAntiforgery();
 app.MapStaticAssets();
+app.MapGallery();
 app.MapGeneration();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
