@@ -1,0 +1,18 @@
+namespace SdBlazor.Engine.Pipelines;
+
+/// <summary>One UNet batch of a request: which images, their seeds, and the shared text conditioning.</summary>
+/// <param name="FirstImageIndex">Index of the batch's first image within the whole request.</param>
+/// <param name="Seeds">One per image: resolved seed + image index (A1111 semantics).</param>
+/// <param name="Conditional">Prompt hidden states [tokens × hidden].</param>
+/// <param name="Unconditional">Negative-prompt hidden states; <c>null</c> without classifier-free guidance.</param>
+/// <param name="InitLatentsMoments">img2img: the VAE encoder output for the init image (latents, or mean ‖ logvar); <c>null</c> for txt2img.</param>
+public sealed record BatchJob(
+    int BatchIndex,
+    int FirstImageIndex,
+    IReadOnlyList<long> Seeds,
+    float[] Conditional,
+    float[]? Unconditional,
+    int Tokens,
+    int Hidden,
+    float[]? InitLatentsMoments,
+    int InitLatentsChannels);

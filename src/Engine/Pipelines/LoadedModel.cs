@@ -1,0 +1,68 @@
+using SdBlazor.Engine.Models;
+using SdBlazor.Engine.Onnx;
+using SdBlazor.Engine.Previews;
+using SdBlazor.Engine.Tokenization;
+
+namespace SdBlazor.Engine.Pipelines;
+
+/// <summary>
+/// The sessions and tokenizer of one model folder, loaded together after full validation. Owns every session;
+/// disposing releases them (model unload, refresh, or switching to another model).
+/// </summary>
+public sealed class LoadedModel : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+
+    private LoadedModel(ModelFolder folder) => Folder = folder;
+
+    public ModelFolder Folder { get; }
+    public ClipTokenizer Tokenizer { get; private set; } = null!;
+    public TextEncoderRunner TextEncoder { get; private set; } = null!;
+    public UNetRunner UNet { get; private set; } = null!;
+    public VaeDecoderRunner VaeDecoder { get; private set; } = null!;
+    public VaeEncoderRunner? VaeEncoder { get; private set; }
+    public ILatentPreviewer Previewer { get; private set; } = null!;
+
+    /// <summary>The UNet's execution provider ("CPU", "CUDA", "DirectML"), reported with every generation.</summary>
+    public string ExecutionProvider => UNet.Session.ExecutionProvider;
+
+    /// <exception cref="ModelFolderException">The folder is incomplete or a file is corrupt.</exception>
+    public static LoadedModel Load(ModelFolder described, SessionFactory sessions, bool useTaesd)
+    {
+        var folder = ModelFolder.Open(described.Path);
+        var model = new LoadedModel(folder);
+        try
+        {
+            model.Tokenizer = ClipTokenizer.Load(folder.TokenizerFolder);
+            model.TextEncoder = new TextEncoderRunner(model.Own(sessions.Create(folder.TextEncoderPath, "text_encoder")));
+            model.UNet = model.Own(new UNetRunner(model.Own(sessions.Create(folder.UNetPath, "unet"))));
+            model.VaeDecoder = new VaeDecoderRunner(model.Own(sessions.Create(folder.VaeDecoderPath, "vae_decoder")));
+            if (folder.VaeEncoderPath is not null)
+                model.VaeEncoder = new VaeEncoderRunner(model.Own(sessions.Create(folder.VaeEncoderPath, "vae_encoder")));
+
+            ILatentPreviewer previewer = new LatentRgbPreviewer(folder.PreviewFactors ?? LatentRgbFactors.StableDiffusion1);
+            if (useTaesd && folder.TaesdDecoderPath is not null)
+                previewer = model.Own(new TaesdPreviewer(model.Own(sessions.Create(folder.TaesdDecoderPath, "taesd_decoder")), previewer));
+            model.Previewer = previewer;
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private T Own<T>(T resource) where T : IDisposable
+    {
+        _owned.Add(resource);
+        return resource;
+    }
+
+    public void Dispose()
+    {
+        // Runners before the sessions they use: reverse creation order.
+        for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+    }
+}

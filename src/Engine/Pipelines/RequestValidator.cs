@@ -1,0 +1,89 @@
+using SdBlazor.Engine.Models;
+using SdBlazor.Engine.Schedulers;
+using SdBlazor.Shared;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using static SdBlazor.Shared.GenerationLimits;
+
+namespace SdBlazor.Engine.Pipelines;
+
+/// <summary>
+/// Checks a <see cref="GenerationRequest"/> against <see cref="GenerationLimits"/> and the chosen model before any
+/// work starts. Every failure is a <see cref="GenerationValidationException"/> whose message says what is allowed.
+/// </summary>
+public sealed class RequestValidator(ModelRegistry registry)
+{
+    /// <summary>Largest init image accepted (either side, pixels), checked from the header before decoding.</summary>
+    public const int MaxInitImageSide = 8192;
+
+    public ValidatedRequest Validate(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Prompt is null) Fail("Prompt is required (it may be empty).");
+        if (request.Prompt!.Length > MaxPromptLength) Fail($"Prompt is {request.Prompt.Length} characters; at most {MaxPromptLength} are allowed.");
+        if ((request.NegativePrompt ?? "").Length > MaxPromptLength) Fail($"Negative prompt is {request.NegativePrompt!.Length} characters; at most {MaxPromptLength} are allowed.");
+        if (request.Steps is < MinSteps or > MaxSteps) Fail($"Steps must be between {MinSteps} and {MaxSteps} (got {request.Steps}).");
+        if (double.IsNaN(request.CfgScale) || request.CfgScale < MinCfgScale || request.CfgScale > MaxCfgScale)
+            Fail($"CFG scale must be between {MinCfgScale} and {MaxCfgScale} (got {request.CfgScale}).");
+        if (request.BatchSize is < 1 or > MaxBatchSize) Fail($"Batch size must be between 1 and {MaxBatchSize} (got {request.BatchSize}).");
+        if (request.BatchCount is < 1 or > MaxBatchCount) Fail($"Batch count must be between 1 and {MaxBatchCount} (got {request.BatchCount}).");
+        if (request.Seed < -1) Fail($"Seed must be −1 (random) or a number from 0 up (got {request.Seed}).");
+        var images = (long)request.BatchSize * request.BatchCount;
+        if (request.Seed > long.MaxValue - images) Fail($"Seed {request.Seed} is too large: seed + image index must stay below {long.MaxValue}.");
+
+        var sampler = SchedulerFactory.Resolve(request.Sampler ?? "", request.ScheduleType);
+
+        var modelName = string.IsNullOrWhiteSpace(request.Model) ? registry.DefaultModel : request.Model;
+        if (!registry.TryGet(modelName, out var model))
+        {
+            var available = registry.Names;
+            Fail(available.Count == 0
+                ? $"Unknown model '{modelName}': no models are installed in {registry.ModelsPath}."
+                : $"Unknown model '{modelName}'. Available models: {string.Join(", ", available.Order(StringComparer.OrdinalIgnoreCase))}.");
+        }
+
+        var width = request.Width ?? model.NativeWidth;
+        var height = request.Height ?? model.NativeHeight;
+        CheckSize("Width", width);
+        CheckSize("Height", height);
+
+        Image<Rgb24>? init = null;
+        if (request.InitImage is not null)
+        {
+            if (double.IsNaN(request.Strength) || request.Strength is < 0 or > 1)
+                Fail($"Denoising strength must be between 0 and 1 (got {request.Strength}).");
+            if (!model.SupportsImg2Img)
+                Fail($"Model '{model.Name}' has no VAE encoder (vae_encoder/model.onnx), so it cannot do img2img; use txt2img or a model that ships one.");
+            init = DecodeInitImage(request.InitImage);
+        }
+
+        return new ValidatedRequest(request, model, sampler, width, height, init);
+    }
+
+    private static void CheckSize(string what, int value)
+    {
+        if (value is < MinSize or > MaxSize || value % SizeMultiple != 0)
+            Fail($"{what} must be a multiple of {SizeMultiple} between {MinSize} and {MaxSize} (got {value}).");
+    }
+
+    private static Image<Rgb24> DecodeInitImage(byte[] bytes)
+    {
+        if (bytes.Length == 0) Fail("The init image is empty; send a PNG, JPEG or WebP image.");
+        try
+        {
+            var info = Image.Identify(bytes);
+            if (info is null) Fail("The init image is not in a known image format; send a PNG, JPEG or WebP image.");
+            if (info!.Width > MaxInitImageSide || info.Height > MaxInitImageSide)
+                Fail($"The init image is {info.Width}×{info.Height}; at most {MaxInitImageSide} pixels per side are accepted.");
+            return Image.Load<Rgb24>(bytes);
+        }
+        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        {
+            Fail($"The init image could not be read ({ex.Message}); send a PNG, JPEG or WebP image.");
+            throw; // unreachable
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void Fail(string message) => throw new GenerationValidationException(message);
+}

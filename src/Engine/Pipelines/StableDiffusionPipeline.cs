@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using SdBlazor.Engine.Imaging;
+using SdBlazor.Engine.Randomness;
+using SdBlazor.Engine.Schedulers;
+
+namespace SdBlazor.Engine.Pipelines;
+
+/// <summary>
+/// The denoising of one batch, as diffusers' <c>StableDiffusionPipeline</c> / <c>StableDiffusionImg2ImgPipeline</c>
+/// <c>__call__</c> do it: seeded initial latents (× <c>init_noise_sigma</c>, or the encoded init image noised with
+/// <c>add_noise</c> at the first kept timestep), then per timestep <c>scale_model_input</c> → UNet over
+/// [uncond…, cond…] → guidance → <c>step</c>, then VAE decode of <c>latents / scaling_factor</c>.
+/// </summary>
+public sealed class StableDiffusionPipeline(LoadedModel model)
+{
+    public const int LatentChannels = 4;
+
+    /// <summary>Runs <paramref name="job"/>; returns <c>null</c> when <paramref name="skip"/> asked to abandon it.</summary>
+    /// <param name="started">When the request started (progress reports time elapsed since).</param>
+    public IReadOnlyList<GeneratedImage>? Run(
+        ValidatedRequest request, BatchJob job, IStepProgressSink? progress, Func<bool>? skip,
+        RunOptions runOptions, Stopwatch started, CancellationToken cancellationToken)
+    {
+        var batch = job.Seeds.Count;
+        int latentHeight = request.Height / Models.ModelFolder.VaeScale, latentWidth = request.Width / Models.ModelFolder.VaeScale;
+        var itemLength = LatentChannels * latentHeight * latentWidth;
+        var n = batch * itemLength;
+        var guidance = job.Unconditional is not null;
+        var cfg = (float)request.Request.CfgScale;
+
+        var scheduler = SchedulerFactory.Create(request.Sampler.Sampler, request.Sampler.ScheduleType, request.Model.SchedulerConfig);
+        scheduler.SetTimesteps(request.Request.Steps);
+        var begin = 0;
+        if (request.IsImg2Img)
+        {
+            begin = ImageToImage.StartIndex(request.Request.Steps, request.Request.Strength, scheduler.Order);
+            scheduler.SetBeginIndex(begin);
+        }
+        var timesteps = scheduler.Timesteps;
+        var calls = Math.Max(timesteps.Count - begin, 0);
+        var totalSteps = request.Request.Steps - begin / scheduler.Order;
+        var generators = job.Seeds.Select(s => new TorchGenerator((ulong)s)).ToArray();
+
+        var latentsArray = ArrayPool<float>.Shared.Rent(n);
+        var guidedArray = guidance ? ArrayPool<float>.Shared.Rent(n) : null;
+        try
+        {
+            var latents = latentsArray.AsSpan(0, n);
+            if (job.InitLatentsMoments is null)
+            {
+                TorchGenerator.FillNormal(generators, latents);
+                TensorPrimitives.Multiply(latents, scheduler.InitNoiseSigma, latents);
+            }
+            else
+            {
+                PrepareImageLatents(job, generators, itemLength, latents, scheduler, begin, calls);
+            }
+
+            var unet = model.UNet;
+            unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, job.Tokens, job.Hidden);
+            FillHiddenStates(unet.EncoderHiddenStates, job, batch);
+            unet.UploadHiddenStates();
+
+            var reported = 0;
+            for (var j = 0; j < calls; j++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (skip?.Invoke() == true) return null;
+
+                var t = timesteps[begin + j];
+                var sample = unet.Sample;
+                scheduler.ScaleModelInput(latents, t, sample[..n]);
+                if (guidance) sample[..n].CopyTo(sample[n..]);
+                try { unet.Run(t, runOptions); }
+                catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException("The generation was cancelled during a UNet run.", cancellationToken);
+                }
+
+                ReadOnlySpan<float> noisePred;
+                if (guidance)
+                {
+                    var guided = guidedArray.AsSpan(0, n);
+                    ClassifierFreeGuidance.Apply(unet.Output, cfg, guided);
+                    noisePred = guided;
+                }
+                else noisePred = unet.Output[..n];
+                scheduler.Step(noisePred, t, latents, generators);
+
+                // Heun and other second-order samplers make Order calls per user-visible step; the last call always completes.
+                var done = j == calls - 1 ? totalSteps : (j + 1) / scheduler.Order;
+                if (done > reported && progress is not null)
+                {
+                    progress.OnStep(new StepProgress(job.FirstImageIndex, job.BatchIndex, done, totalSteps, t, started.Elapsed,
+                        latentsArray.AsMemory(0, n), latentHeight, latentWidth, model.Previewer));
+                }
+                reported = Math.Max(reported, done);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (calls > 0 && skip?.Invoke() == true) return null;
+            return Decode(request, job, latentsArray, itemLength, latentHeight, latentWidth, runOptions, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(latentsArray);
+            if (guidedArray is not null) ArrayPool<float>.Shared.Return(guidedArray);
+        }
+    }
+
+    /// <summary>
+    /// img2img start latents: per image, sample the encoder's distribution with the image's generator (when it outputs
+    /// mean ‖ logvar), scale, then draw that generator's noise and <c>add_noise</c> at the first kept timestep.
+    /// With no steps left (strength 0) the clean image latents are decoded as they are.
+    /// </summary>
+    private void PrepareImageLatents(BatchJob job, TorchGenerator[] generators, int itemLength, Span<float> latents,
+        IScheduler scheduler, int begin, int calls)
+    {
+        var moments = job.InitLatentsMoments!;
+        var scaling = model.Folder.ScalingFactor;
+        var initLatents = new float[latents.Length];
+        var noise = new float[itemLength];
+        for (var i = 0; i < generators.Length; i++)
+        {
+            var item = initLatents.AsSpan(i * itemLength, itemLength);
+            if (job.InitLatentsChannels == 2 * LatentChannels)
+            {
+                // diffusers DiagonalGaussianDistribution.sample: mean + exp(0.5 · clamp(logvar, −30, 20)) · randn.
+                generators[i].FillNormal(item);
+                var mean = moments.AsSpan(0, itemLength);
+                var logvar = moments.AsSpan(itemLength, itemLength);
+                for (var k = 0; k < itemLength; k++)
+                    item[k] = mean[k] + MathF.Exp(0.5f * Math.Clamp(logvar[k], -30f, 20f)) * item[k];
+            }
+            else moments.AsSpan(0, itemLength).CopyTo(item);
+            TensorPrimitives.Multiply(item, scaling, item);
+
+            if (calls > 0)
+            {
+                generators[i].FillNormal(noise);
+                scheduler.AddNoise(item, noise, scheduler.Timesteps[begin], latents.Slice(i * itemLength, itemLength));
+            }
+            else item.CopyTo(latents.Slice(i * itemLength, itemLength));
+        }
+    }
+
+    private static void FillHiddenStates(Span<float> destination, BatchJob job, int batch)
+    {
+        var row = job.Tokens * job.Hidden;
+        var offset = 0;
+        if (job.Unconditional is { } uncond)
+        {
+            for (var i = 0; i < batch; i++, offset += row) uncond.CopyTo(destination.Slice(offset, row));
+        }
+        for (var i = 0; i < batch; i++, offset += row) job.Conditional.CopyTo(destination.Slice(offset, row));
+    }
+
+    private List<GeneratedImage> Decode(ValidatedRequest request, BatchJob job, float[] latents, int itemLength,
+        int latentHeight, int latentWidth, RunOptions runOptions, CancellationToken cancellationToken)
+    {
+        var images = new List<GeneratedImage>(job.Seeds.Count);
+        var scaled = new float[itemLength];
+        try
+        {
+            for (var i = 0; i < job.Seeds.Count; i++)
+            {
+                TensorPrimitives.Divide(latents.AsSpan(i * itemLength, itemLength), model.Folder.ScalingFactor, scaled);
+                long[] shape = [];
+                var pixels = RunCancellable(() => model.VaeDecoder.Decode(scaled, LatentChannels, latentHeight, latentWidth, runOptions, out shape), cancellationToken);
+                if (shape.Length != 4 || shape[1] != 3)
+                    throw new NotSupportedException($"vae_decoder: output shape [{string.Join(", ", shape)}]; expected [1, 3, height, width].");
+                var image = ImageTensors.ToImage(pixels, (int)shape[2], (int)shape[3]);
+                images.Add(new GeneratedImage(job.FirstImageIndex + i, job.Seeds[i], image));
+            }
+            return images;
+        }
+        catch
+        {
+            foreach (var image in images) image.Image.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Turns ONNX Runtime's "run terminated" error (RunOptions.Terminate set by cancellation) into a cancellation.</summary>
+    internal static T RunCancellable<T>(Func<T> run, CancellationToken cancellationToken)
+    {
+        try { return run(); }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The generation was cancelled during a model run.", cancellationToken);
+        }
+    }
+}
