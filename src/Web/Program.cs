@@ -1,4 +1,6 @@
 using MudBlazor.Services;
+using SdBlazor.Engine.Hosting;
+using SdBlazor.Web.Api;
 using SdBlazor.Web.Components;
 using SdBlazor.Web.Gallery;
 using SdBlazor.Web.Generation;
@@ -9,8 +11,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddDataFolder();
+builder.Services.AddSdEngine();
 builder.Services.AddGallery();
 builder.Services.AddGeneration();
+builder.Services.AddSdApi();
 
 var app = builder.Build();
 
@@ -23,6 +27,7 @@ app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapGallery();
 app.MapGeneration();
+app.MapSdApi();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();
