@@ -68,21 +68,22 @@ public sealed class SdApiBodyReader(IOptions<SdApiOptions> options)
 
     private static ValidationErrorItem ToError(JsonException ex)
     {
-        // ex.Path is "$.steps" for a wrongly typed field and "$" (or null) for broken JSON.
-        var field = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
-        if (field is not null)
+        // Broken JSON comes from the reader (an inner JsonException); a wrongly typed field has ex.Path "$.steps".
+        if (ex.InnerException is JsonException || ex.Path is null)
         {
-            var message = ex.InnerException?.Message ?? ex.Message;
-            var isInteger = message.Contains("integer", StringComparison.OrdinalIgnoreCase) || message.Contains("Int32", StringComparison.Ordinal) || message.Contains("Int64", StringComparison.Ordinal);
-            var isNumber = message.Contains("Double", StringComparison.Ordinal);
-            var isBool = message.Contains("Boolean", StringComparison.Ordinal);
-            return isInteger ? new(["body", field], "value is not a valid integer", "type_error.integer")
-                : isNumber ? new(["body", field], "value is not a valid float", "type_error.float")
-                : isBool ? new(["body", field], "value could not be parsed to a boolean", "type_error.bool")
-                : new(["body", field], $"value has the wrong type ({FirstSentence(message)})", "type_error");
+            var position = ex.BytePositionInLine is { } col ? (object)col : 0;
+            return new(["body", position], $"JSON decode error: {FirstSentence(ex.Message)}", "value_error.jsondecode");
         }
-        var position = ex.BytePositionInLine is { } col ? (object)col : 0;
-        return new(["body", position], $"JSON decode error: {FirstSentence(ex.Message)}", "value_error.jsondecode");
+        var field = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+        if (field is null) return new(["body"], "value is not a valid dict", "type_error.dict");
+        var message = ex.InnerException?.Message ?? ex.Message;
+        var isInteger = message.Contains("integer", StringComparison.OrdinalIgnoreCase) || message.Contains("Int32", StringComparison.Ordinal) || message.Contains("Int64", StringComparison.Ordinal);
+        var isNumber = message.Contains("Double", StringComparison.Ordinal);
+        var isBool = message.Contains("Boolean", StringComparison.Ordinal);
+        return isInteger ? new(["body", field], "value is not a valid integer", "type_error.integer")
+            : isNumber ? new(["body", field], "value is not a valid float", "type_error.float")
+            : isBool ? new(["body", field], "value could not be parsed to a boolean", "type_error.bool")
+            : new(["body", field], $"value has the wrong type ({FirstSentence(message)})", "type_error");
     }
 
     private static string FirstSentence(string message)
@@ -92,7 +93,9 @@ public sealed class SdApiBodyReader(IOptions<SdApiOptions> options)
     }
 
     private static IResult TooLarge(long? length, long limit) => SdApiResults.TooLarge(
-        $"The request body is {(length is { } l ? $"{l / 1048576.0:0.0} MB" : "larger than allowed")}; at most {limit / 1048576.0:0.#} MB is accepted (setting Api:MaxRequestBodyBytes).");
+        $"The request body is {(length is { } l ? Size(l) : "larger than allowed")}; at most {Size(limit)} is accepted (setting Api:MaxRequestBodyBytes).");
+
+    internal static string Size(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / 1048576.0:0.#} MB" : $"{bytes / 1024.0:0} KB";
 
     private static async Task<byte[]> ReadLimitedAsync(Stream body, long limit, CancellationToken ct)
     {

@@ -35,7 +35,7 @@ public sealed class CatalogTests
         var data = Directory.CreateTempSubdirectory("sdapi-restart-").FullName;
         try
         {
-            using (var factory = new SdApiFactory(data))
+            using (var factory = SdApiFactory.OnDataFolder(data))
             {
                 factory.AddModelLink("second-mini");
                 var api = factory.Api();
@@ -50,7 +50,7 @@ public sealed class CatalogTests
                 Assert.Matches(@"^second-mini \[[0-9a-f]{10}\]$", options.GetProperty("sd_model_checkpoint").GetString());
             }
 
-            using var restarted = new SdApiFactory(data);
+            using var restarted = SdApiFactory.OnDataFolder(data);
             restarted.AddModelLink("second-mini");
             var again = (await restarted.Api().GetJsonAsync("/sdapi/v1/options")).Body;
             Assert.StartsWith("second-mini", again.GetProperty("sd_model_checkpoint").GetString());

@@ -51,7 +51,7 @@ public sealed class ErrorTests : IClassFixture<ErrorTests.SmallBodyFactory>
     [Theory]
     [InlineData("{\"prompt\": ", "value_error.jsondecode")]
     [InlineData("", "value_error.missing")]
-    [InlineData("[1, 2]", "type_error")]
+    [InlineData("[1, 2]", "type_error.dict")]
     public async Task Malformed_or_missing_bodies_get_422(string body, string type)
     {
         var reply = await _factory.Api().PostJsonAsync("/sdapi/v1/txt2img", body);
@@ -92,7 +92,7 @@ public sealed class ErrorTests : IClassFixture<ErrorTests.SmallBodyFactory>
         using var streamed = await api.SendAsync(chunked);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.Status);
-        Assert.Contains("at most 0.2 MB", declared.Body.GetProperty("detail").GetString());
+        Assert.Contains("at most 256 KB", declared.Body.GetProperty("detail").GetString());
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
         Assert.Contains("Api:MaxRequestBodyBytes", await streamed.Content.ReadAsStringAsync());
     }

@@ -18,8 +18,11 @@ public class SdApiFactory : WebApplicationFactory<Program>
     {
     }
 
-    /// <param name="dataPath">An existing data folder to start on (e.g. to restart on another instance's data); kept on dispose.</param>
-    public SdApiFactory(string? dataPath)
+    /// <summary>A factory on an existing data folder (e.g. to restart on another instance's data); the folder is kept on dispose.</summary>
+    public static SdApiFactory OnDataFolder(string dataPath) => new(dataPath);
+
+    // xUnit class fixtures need exactly one public constructor.
+    private SdApiFactory(string? dataPath)
     {
         Root = Directory.CreateTempSubdirectory("sdapi-tests-").FullName;
         DataPath = dataPath ?? Directory.CreateDirectory(Path.Combine(Root, "data")).FullName;
