@@ -13,6 +13,9 @@ public static class GenerationLimits
     public const int SizeMultiple = 8;
     public const int MaxBatchSize = 8;
     public const int MaxBatchCount = 100;
+    public const int MaxInitImageBytes = 10 * 1024 * 1024;
+    public const double MinStrength = 0;
+    public const double MaxStrength = 1;
 
     public static readonly IReadOnlyList<string> Samplers =
         ["Euler", "Euler a", "DDIM", "LMS", "Heun", "DPM++ 2M", "DPM++ 2M SDE", "LCM"];

@@ -1,5 +1,9 @@
 using MudBlazor.Services;
+using SdBlazor.Engine.Hosting;
+using SdBlazor.Web.Api;
 using SdBlazor.Web.Components;
+using SdBlazor.Web.Gallery;
+using SdBlazor.Web.Generation;
 using SdBlazor.Web.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -7,6 +11,10 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.Services.AddDataFolder();
+builder.Services.AddSdEngine();
+builder.Services.AddGallery();
+builder.Services.AddGeneration();
+builder.Services.AddSdApi();
 
 var app = builder.Build();
 
@@ -17,6 +25,9 @@ if (!app.Environment.IsDevelopment())
 
 app.UseAntiforgery();
 app.MapStaticAssets();
+app.MapGallery();
+app.MapGeneration();
+app.MapSdApi();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

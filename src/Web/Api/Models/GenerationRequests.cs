@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SdBlazor.Web.Api.Models;
+
+/// <summary>
+/// The fields of A1111's <c>StableDiffusionProcessingTxt2Img</c> API model that SdBlazor reads (names, types and
+/// defaults as in <c>modules/api/models.py</c> / <c>modules/processing.py</c>). Every field is optional; <c>null</c>
+/// means "use the default", as pydantic's Optional fields do. Fields we do not know are ignored, like A1111 does.
+/// The same object (with defaults filled in) is echoed back as the response's <c>parameters</c>.
+/// </summary>
+public class Txt2ImgRequest
+{
+    [JsonPropertyName("prompt")] public string? Prompt { get; set; }
+    [JsonPropertyName("negative_prompt")] public string? NegativePrompt { get; set; }
+    [JsonPropertyName("styles")] public List<string>? Styles { get; set; }
+
+    /// <summary>−1 picks a random seed; image <c>i</c> of the request uses seed + i.</summary>
+    [JsonPropertyName("seed")] public long? Seed { get; set; }
+
+    [JsonPropertyName("subseed")] public long? Subseed { get; set; }
+
+    /// <summary>Variation seeds are not supported: only 0 is accepted.</summary>
+    [JsonPropertyName("subseed_strength")] public double? SubseedStrength { get; set; }
+
+    [JsonPropertyName("seed_resize_from_h")] public int? SeedResizeFromH { get; set; }
+    [JsonPropertyName("seed_resize_from_w")] public int? SeedResizeFromW { get; set; }
+
+    /// <summary>A1111 sampler name or alias (<c>Euler a</c>, <c>k_euler_a</c>, <c>DPM++ 2M Karras</c>, …).</summary>
+    [JsonPropertyName("sampler_name")] public string? SamplerName { get; set; }
+
+    /// <summary>Deprecated spelling of <see cref="SamplerName"/>; used when that is absent. Default <c>Euler</c>.</summary>
+    [JsonPropertyName("sampler_index")] public string? SamplerIndex { get; set; }
+
+    /// <summary>Schedule type: <c>Automatic</c> or <c>Karras</c> (label or lower-case name).</summary>
+    [JsonPropertyName("scheduler")] public string? Scheduler { get; set; }
+
+    [JsonPropertyName("batch_size")] public int? BatchSize { get; set; }
+    [JsonPropertyName("n_iter")] public int? NIter { get; set; }
+    [JsonPropertyName("steps")] public int? Steps { get; set; }
+    [JsonPropertyName("cfg_scale")] public double? CfgScale { get; set; }
+
+    /// <summary>Pixels; omitted means the model's native size.</summary>
+    [JsonPropertyName("width")] public int? Width { get; set; }
+
+    [JsonPropertyName("height")] public int? Height { get; set; }
+
+    /// <summary>txt2img: only used by hires fix in A1111, which SdBlazor does not have, so it is ignored.</summary>
+    [JsonPropertyName("denoising_strength")] public double? DenoisingStrength { get; set; }
+
+    [JsonPropertyName("restore_faces")] public bool? RestoreFaces { get; set; }
+    [JsonPropertyName("tiling")] public bool? Tiling { get; set; }
+
+    /// <summary>Only <c>sd_model_checkpoint</c> is honoured (a title such as <c>name [hash]</c> or a plain name).</summary>
+    [JsonPropertyName("override_settings")] public Dictionary<string, JsonElement>? OverrideSettings { get; set; }
+
+    [JsonPropertyName("override_settings_restore_afterwards")] public bool? OverrideSettingsRestoreAfterwards { get; set; }
+    [JsonPropertyName("send_images")] public bool? SendImages { get; set; }
+
+    /// <summary>Also put the images in the gallery; the default is the <c>Api:SaveImagesByDefault</c> setting.</summary>
+    [JsonPropertyName("save_images")] public bool? SaveImages { get; set; }
+}
+
+/// <summary>A1111's <c>StableDiffusionProcessingImg2Img</c> API model: txt2img's fields plus the init image.</summary>
+public sealed class Img2ImgRequest : Txt2ImgRequest
+{
+    /// <summary>Base64 images, with or without a <c>data:image/...;base64,</c> prefix. Exactly one is supported.</summary>
+    [JsonPropertyName("init_images")] public List<string>? InitImages { get; set; }
+
+    /// <summary>Inpainting masks are not supported yet; a request with a mask is refused.</summary>
+    [JsonPropertyName("mask")] public string? Mask { get; set; }
+
+    [JsonPropertyName("resize_mode")] public int? ResizeMode { get; set; }
+    [JsonPropertyName("include_init_images")] public bool? IncludeInitImages { get; set; }
+}
+
+/// <summary>Body of <c>POST /sdapi/v1/png-info</c>.</summary>
+public sealed class PngInfoRequest
+{
+    /// <summary>Base64 PNG (JPEG and WebP with an EXIF UserComment work too), data-URL prefix allowed.</summary>
+    [JsonPropertyName("image")] public string? Image { get; set; }
+}

@@ -1,0 +1,140 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.AspNetCore.Components.Web;
+using SdBlazor.Engine.Pipelines;
+using SdBlazor.Shared;
+
+namespace SdBlazor.Web.Components.Generation;
+
+/// <summary>
+/// The generation inputs. Messages come from the shared <see cref="GenerationRequestValidator"/> (the server runs it
+/// again), each shown under the field it is about; an invalid form never submits.
+/// </summary>
+public partial class GenerateForm
+{
+    private const string NativePreset = "Model's native size";
+    private static readonly string[] FixedPresets = ["512×512", "768×768", "512×768", "768×512", "1024×1024"];
+
+    private IReadOnlyList<string> _errors = [];
+    private bool _showSummary;
+    private string? _uploadError;
+    private ModelDescriptor? _appliedDefaults;
+
+    [Parameter] public GenerateFormModel Model { get; set; } = new();
+    [Parameter] public IReadOnlyList<ModelDescriptor> Models { get; set; } = [];
+
+    /// <summary>Resolved seed of the last finished job, used by "Reuse last".</summary>
+    [Parameter] public long? LastSeed { get; set; }
+
+    [Parameter] public EventCallback<GenerationRequest> OnGenerate { get; set; }
+
+    private static IEnumerable<string> Presets => [NativePreset, .. FixedPresets];
+
+    private string SizePreset => FixedPresets.FirstOrDefault(p => p == $"{Model.Width}×{Model.Height}") ?? NativePreset;
+
+    private long SeedShown => Model.SeedMode switch
+    {
+        SeedMode.Fixed => Model.Seed,
+        SeedMode.ReuseLast => LastSeed ?? -1,
+        _ => -1,
+    };
+
+    protected override void OnParametersSet()
+    {
+        // The first time models are known: select one (the named default, else the first) and take its native size.
+        if (_appliedDefaults is null && Models.Count > 0)
+        {
+            var model = Models.FirstOrDefault(m => m.Name == Model.Model) ?? Models[0];
+            ApplyModel(model);
+        }
+        Recheck();
+    }
+
+    private void OnModelChanged(string? name)
+    {
+        if (Models.FirstOrDefault(m => m.Name == name) is { } model) ApplyModel(model);
+        Recheck();
+    }
+
+    private void ApplyModel(ModelDescriptor model)
+    {
+        _appliedDefaults = model;
+        Model.Model = model.Name;
+        Model.Width = model.NativeWidth;
+        Model.Height = model.NativeHeight;
+    }
+
+    private void OnPresetChosen(string preset)
+    {
+        if (preset == NativePreset && _appliedDefaults is { } model)
+        {
+            Model.Width = model.NativeWidth;
+            Model.Height = model.NativeHeight;
+        }
+        else if (preset.Split('×') is [var w, var h])
+        {
+            Model.Width = int.Parse(w);
+            Model.Height = int.Parse(h);
+        }
+        Recheck();
+    }
+
+    private void OnSeedTyped(long seed)
+    {
+        Model.Seed = seed;
+        Model.SeedMode = seed < 0 ? SeedMode.Random : SeedMode.Fixed;
+        Recheck();
+    }
+
+    private async Task OnInitImageChosen(InputFileChangeEventArgs e)
+    {
+        _uploadError = null;
+        var file = e.File;
+        if (file.Size > GenerationLimits.MaxInitImageBytes)
+        {
+            _uploadError = $"{file.Name} is {file.Size / 1024.0 / 1024:0.0} MB; init images may be at most {GenerationLimits.MaxInitImageBytes / 1024 / 1024} MB.";
+            return;
+        }
+        // Streamed over the circuit in chunks (InputFile), so the 32 KB message limit does not apply.
+        using var buffer = new MemoryStream();
+        await using (var stream = file.OpenReadStream(GenerationLimits.MaxInitImageBytes))
+            await stream.CopyToAsync(buffer);
+        var bytes = buffer.ToArray();
+        if (ImageFormatSniffer.Detect(bytes) is null)
+        {
+            _uploadError = $"{file.Name} is not a PNG, JPEG or WebP image.";
+            return;
+        }
+        Model.InitImage = bytes;
+        Model.InitImageName = file.Name;
+        Recheck();
+    }
+
+    private void ClearInitImage()
+    {
+        Model.InitImage = null;
+        Model.InitImageName = null;
+        Recheck();
+    }
+
+    private async Task OnKeyDown(KeyboardEventArgs e)
+    {
+        if (e is { CtrlKey: true, Key: "Enter" }) await SubmitAsync();
+    }
+
+    private async Task SubmitAsync()
+    {
+        Recheck();
+        _showSummary = _errors.Count > 0;
+        if (_errors.Count > 0) return;
+        await OnGenerate.InvokeAsync(Model.ToRequest(LastSeed));
+    }
+
+    private void Recheck() => _errors = GenerationRequestValidator.Validate(Model.ToRequest(LastSeed));
+
+    // Validator messages start with the field's label ("Steps must be …"), which is how each finds its field.
+    private string? ErrorFor(string field) =>
+        _errors.FirstOrDefault(e => e.StartsWith(field + " ", StringComparison.Ordinal));
+
+    private bool HasError(string field) => ErrorFor(field) is not null;
+}

@@ -1,0 +1,55 @@
+using SdBlazor.Shared;
+
+namespace SdBlazor.Web.Components.Generation;
+
+public enum SeedMode
+{
+    Random,
+    ReuseLast,
+    Fixed,
+}
+
+/// <summary>What the Generate form edits; turned into a <see cref="GenerationRequest"/> on submit.</summary>
+public sealed class GenerateFormModel
+{
+    public string Prompt { get; set; } = "";
+    public string NegativePrompt { get; set; } = "";
+    public string? Model { get; set; }
+    public string Sampler { get; set; } = "Euler";
+    public string ScheduleType { get; set; } = "Automatic";
+    public int Steps { get; set; } = 20;
+    public double CfgScale { get; set; } = 7.5;
+    public SeedMode SeedMode { get; set; } = SeedMode.Random;
+    public long Seed { get; set; } = -1;
+    public int Width { get; set; } = 512;
+    public int Height { get; set; } = 512;
+    public int BatchCount { get; set; } = 1;
+    public int BatchSize { get; set; } = 1;
+    public byte[]? InitImage { get; set; }
+    public string? InitImageName { get; set; }
+    public double Strength { get; set; } = 0.75;
+
+    /// <param name="lastSeed">The resolved seed of the last finished job (for "reuse last").</param>
+    public GenerationRequest ToRequest(long? lastSeed) => new()
+    {
+        Prompt = Prompt,
+        NegativePrompt = NegativePrompt,
+        Model = Model,
+        Sampler = Sampler,
+        ScheduleType = ScheduleType,
+        Steps = Steps,
+        CfgScale = CfgScale,
+        Seed = SeedMode switch
+        {
+            SeedMode.Fixed => Seed,
+            SeedMode.ReuseLast => lastSeed ?? -1,
+            _ => -1,
+        },
+        Width = Width,
+        Height = Height,
+        BatchCount = BatchCount,
+        BatchSize = BatchSize,
+        InitImage = InitImage,
+        Strength = Strength,
+    };
+}

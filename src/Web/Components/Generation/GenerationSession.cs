@@ -1,0 +1,52 @@
+using SdBlazor.Shared.Hubs;
+
+namespace SdBlazor.Web.Components.Generation;
+
+/// <summary>
+/// What one Generate page knows about its own jobs: which is running, its latest step, the last result.
+/// Fed with job events (on the circuit's thread); returns a message to show when an event deserves one.
+/// </summary>
+public sealed class GenerationSession
+{
+    public string Owner { get; } = "circuit-" + Guid.NewGuid().ToString("N");
+    public string? ActiveJobId { get; private set; }
+    public JobStepEvent? Progress { get; private set; }
+    public IReadOnlyList<string> ResultImageIds { get; private set; } = [];
+    public GenerationSummary? ResultParameters { get; private set; }
+    public long? LastSeed { get; private set; }
+
+    public (string Text, bool IsError)? Apply(JobEvent e)
+    {
+        switch (e)
+        {
+            case JobStartedEvent:
+                ActiveJobId = e.JobId;
+                Progress = null;
+                return null;
+            case JobStepEvent step when step.JobId == ActiveJobId:
+                Progress = step;
+                return null;
+            case JobCompletedEvent done:
+                EndIfActive(e.JobId);
+                ResultImageIds = done.ImageIds;
+                ResultParameters = done.Parameters;
+                if (done.Parameters is { } p) LastSeed = p.Seed;
+                return null;
+            case JobFailedEvent failed:
+                EndIfActive(e.JobId);
+                return (failed.Reason, true);
+            case JobCancelledEvent:
+                EndIfActive(e.JobId);
+                return ("Generation cancelled.", false);
+            default:
+                return null;
+        }
+    }
+
+    private void EndIfActive(string jobId)
+    {
+        if (jobId != ActiveJobId) return;
+        ActiveJobId = null;
+        Progress = null;
+    }
+}

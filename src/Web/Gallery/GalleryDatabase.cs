@@ -1,0 +1,100 @@
+using System.Globalization;
+using LiteDB;
+
+namespace SdBlazor.Web.Gallery;
+
+/// <summary>
+/// Owns the one shared <see cref="LiteDatabase"/> of <c>gallery.db</c> (direct mode; LiteDB serialises writers
+/// itself). A file that cannot be opened is moved aside and a fresh index is created — the PNG files are the
+/// source of truth and reconciliation re-indexes them (SwarmUI treats its LiteDB the same way).
+/// </summary>
+public sealed class GalleryDatabase : IDisposable
+{
+    public const string FileName = "gallery.db";
+
+    private readonly LiteDatabase _db;
+
+    public GalleryDatabase(string path, ILogger<GalleryDatabase>? logger = null)
+    {
+        Path = path;
+        try
+        {
+            _db = Open(path);
+        }
+        catch (Exception ex) when (ex is LiteException or InvalidCastException or IOException && File.Exists(path))
+        {
+            var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
+            logger?.LogError(ex, "Gallery index {Path} could not be opened; moved to {Aside} and rebuilding from the image files", path, aside);
+            File.Move(path, aside);
+            var log = System.IO.Path.ChangeExtension(path, null) + "-log.db";
+            if (File.Exists(log)) File.Move(log, aside + "-log");
+            _db = Open(path);
+            WasReset = true;
+        }
+
+        Images = _db.GetCollection<GalleryImage>("images");
+        Keys = _db.GetCollection<GalleryKey>("keys");
+        Thumbnails = _db.GetCollection<GalleryThumbnail>("thumbnails");
+        Facets = _db.GetCollection<GalleryFacet>("facets");
+        Albums = _db.GetCollection<GalleryAlbum>("albums");
+        // Children lookups (lineage); everything the grid filters or sorts by goes through the keys collection.
+        Images.EnsureIndex(x => x.ParentId);
+        Images.EnsureIndex(x => x.Missing);
+    }
+
+    public string Path { get; }
+
+    /// <summary>True when the existing file was unreadable and a new, empty index was started.</summary>
+    public bool WasReset { get; }
+
+    public ILiteCollection<GalleryImage> Images { get; }
+    public ILiteCollection<GalleryKey> Keys { get; }
+    public ILiteCollection<GalleryThumbnail> Thumbnails { get; }
+    public ILiteCollection<GalleryFacet> Facets { get; }
+    public ILiteCollection<GalleryAlbum> Albums { get; }
+
+    /// <summary>Runs <paramref name="work"/> in one LiteDB transaction (per thread, so it must stay synchronous).</summary>
+    public T InTransaction<T>(Func<T> work)
+    {
+        _db.BeginTrans();
+        try
+        {
+            var result = work();
+            _db.Commit();
+            return result;
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+    }
+
+    public void InTransaction(Action work) => InTransaction(() => { work(); return 0; });
+
+    public void Checkpoint() => _db.Checkpoint();
+
+    public void Dispose() => _db.Dispose();
+
+    private static LiteDatabase Open(string path)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var connection = new ConnectionString
+        {
+            Filename = path,
+            Connection = ConnectionType.Direct,
+            // Keys are compared byte-wise: culture-aware comparison ignores the \u0001 separator.
+            Collation = new Collation(CultureInfo.InvariantCulture.LCID, CompareOptions.Ordinal),
+            AutoRebuild = true,
+        };
+        var mapper = new BsonMapper();
+        // LiteDB hands dates back in local time; the gallery works in UTC throughout.
+        mapper.RegisterType<DateTime>(d => new BsonValue(d.ToUniversalTime()), b => b.AsDateTime.ToUniversalTime());
+        mapper.Entity<GalleryImage>().Id(x => x.Id, autoId: false);
+        mapper.Entity<GalleryKey>().Id(x => x.Id, autoId: false);
+        mapper.Entity<GalleryThumbnail>().Id(x => x.Id, autoId: false);
+        mapper.Entity<GalleryFacet>().Id(x => x.Id, autoId: false);
+        mapper.Entity<GalleryAlbum>().Id(x => x.Id, autoId: false);
+        return new LiteDatabase(connection, mapper);
+    }
+}

@@ -1,0 +1,161 @@
+using System.IO.Compression;
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Net.Http.Headers;
+
+namespace SdBlazor.Web.Gallery;
+
+/// <summary>Gallery HTTP API: listing, full images and thumbnails, import, zip download, trash, rebuild.</summary>
+public static class GalleryEndpoints
+{
+    public const int MaxZipImages = 1000;
+
+    public static IEndpointRouteBuilder MapGallery(this IEndpointRouteBuilder app)
+    {
+        var images = app.MapGroup("/api/images/{id}");
+        images.MapGet("", (string id, bool? download, GalleryIndex index, GalleryStore store) =>
+        {
+            if (!TryRow(id, index, out var row)) return Results.NotFound();
+            var stream = store.OpenFile(row);
+            if (stream is null) return Results.NotFound();
+            return Results.File(stream, "image/png", download == true ? $"{row.Key}.png" : null, enableRangeProcessing: true);
+        });
+        images.MapGet("/thumb", (string id, HttpContext http, GalleryIndex index) =>
+        {
+            if (!ImageIds.TryParse(id, out var key) || index.Thumbnail(key) is not { } thumb) return Results.NotFound();
+            // Ids never change content, so thumbnails can be cached for good.
+            http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+            return Results.Bytes(thumb.Data, thumb.ContentType);
+        });
+        images.MapGet("/metadata", (string id, GalleryIndex index, GalleryStore store) =>
+            TryRow(id, index, out var row) && store.ReadFileMetadata(row) is { } m
+                ? Results.Ok(new { source = m.Source.ToString(), parameters = m.Parameters, texts = m.Texts })
+                : Results.NotFound());
+        images.MapDelete("", (string id, GalleryStore store) =>
+            ImageIds.TryParse(id, out var key) ? Results.Ok(new { trashed = store.Trash([key]).Select(x => x.ToString()) }) : Results.NotFound());
+        images.MapPost("/restore", (string id, GalleryStore store) =>
+        {
+            if (!ImageIds.TryParse(id, out var key)) return Results.NotFound();
+            store.Restore([key]);
+            return Results.NoContent();
+        });
+
+        var gallery = app.MapGroup("/api/gallery");
+        gallery.MapGet("", ([AsParameters] GalleryListRequest request, GalleryIndex index) =>
+        {
+            var page = index.Query(request.ToQuery());
+            return Results.Ok(new { items = page.Items.Select(GalleryItemDto.From), next = page.NextCursor });
+        });
+        gallery.MapPost("/import", async (IFormFile file, UploadValidator validator, GalleryStore store, CancellationToken ct) =>
+        {
+            try
+            {
+                await using var stream = file.OpenReadStream();
+                var row = await store.ImportAsync(await validator.ReadLimitedAsync(stream, ct), ct);
+                return Results.Created($"/api/images/{row.Key}", GalleryItemDto.From(row));
+            }
+            catch (GalleryInputException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "The upload was refused");
+            }
+        }).DisableAntiforgery();
+        gallery.MapPost("/inspect", async (IFormFile file, UploadValidator validator, GalleryStore store, CancellationToken ct) =>
+        {
+            try
+            {
+                await using var stream = file.OpenReadStream();
+                var preview = store.Inspect(await validator.ReadLimitedAsync(stream, ct));
+                return Results.Ok(new { format = preview.Format.ToString(), preview.Width, preview.Height, source = preview.Metadata.Source.ToString(), parameters = preview.Metadata.Parameters, texts = preview.Metadata.Texts });
+            }
+            catch (GalleryInputException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "The upload was refused");
+            }
+        }).DisableAntiforgery();
+        gallery.MapGet("/zip", async (string ids, HttpContext http, GalleryIndex index, GalleryStore store, CancellationToken ct) =>
+        {
+            var rows = ids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Take(MaxZipImages + 1)
+                .Select(i => TryRow(i, index, out var row) ? row : null)
+                .OfType<GalleryImage>()
+                .ToList();
+            if (rows.Count == 0) return Results.NotFound();
+            if (rows.Count > MaxZipImages) return Results.Problem($"At most {MaxZipImages} images per download.", statusCode: 400);
+
+            // ZipArchive writes synchronously; build it in a temp file that is deleted when the response is done.
+            var temp = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
+            using (var zip = new ZipArchive(temp, ZipArchiveMode.Create, leaveOpen: true))
+            {
+                foreach (var row in rows)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    await using var source = store.OpenFile(row);
+                    if (source is null) continue;
+                    // PNG data is already compressed.
+                    await using var entry = zip.CreateEntry($"{row.Key}.png", CompressionLevel.NoCompression).Open();
+                    await source.CopyToAsync(entry, ct);
+                }
+            }
+            temp.Position = 0;
+            return Results.File(temp, "application/zip", $"sdblazor-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.zip");
+        });
+        gallery.MapPost("/rebuild", (GalleryMaintenance maintenance, CancellationToken ct) => Results.Ok(maintenance.Rebuild(ct)));
+        gallery.MapPost("/trash/empty", (GalleryStore store) => Results.Ok(new { deleted = store.EmptyTrash() }));
+        return app;
+    }
+
+    private static bool TryRow(string id, GalleryIndex index, out GalleryImage row)
+    {
+        row = null!;
+        if (!ImageIds.TryParse(id, out var key) || index.Get(key) is not { } found) return false;
+        row = found;
+        return true;
+    }
+}
+
+/// <summary>Query string of <c>GET /api/gallery</c>.</summary>
+public sealed class GalleryListRequest
+{
+    [FromQuery] public string? Search { get; set; }
+    [FromQuery] public string? Model { get; set; }
+    [FromQuery] public string? Sampler { get; set; }
+    [FromQuery] public string? Size { get; set; }
+    [FromQuery] public DateTime? From { get; set; }
+    [FromQuery] public DateTime? To { get; set; }
+    [FromQuery] public bool? Favourites { get; set; }
+    [FromQuery] public string? Album { get; set; }
+    [FromQuery] public bool? Trash { get; set; }
+    [FromQuery] public GallerySort? Sort { get; set; }
+    [FromQuery] public string? After { get; set; }
+    [FromQuery] public int? PageSize { get; set; }
+
+    public GalleryQuery ToQuery()
+    {
+        int? width = null, height = null;
+        if (Size?.Split('x') is [var w, var h] && int.TryParse(w, out var wi) && int.TryParse(h, out var hi)) (width, height) = (wi, hi);
+        return new GalleryQuery
+        {
+            Search = Search,
+            Model = Model,
+            Sampler = Sampler,
+            Width = width,
+            Height = height,
+            FromUtc = From?.ToUniversalTime(),
+            ToUtc = To?.ToUniversalTime(),
+            FavouritesOnly = Favourites == true,
+            Album = Album,
+            Trash = Trash == true,
+            Sort = Sort ?? GallerySort.Newest,
+            After = After,
+            PageSize = PageSize ?? 60,
+        };
+    }
+}
+
+public sealed record GalleryItemDto(string Id, DateTime CreatedUtc, string Prompt, string NegativePrompt, long Seed, int Steps, double CfgScale,
+    string Sampler, string ScheduleType, int Width, int Height, string? Model, bool Favourite, IReadOnlyList<string> Albums, string? ParentId,
+    string ImageUrl, string ThumbnailUrl)
+{
+    public static GalleryItemDto From(GalleryImage r) => new(r.Key, r.CreatedUtc, r.Prompt, r.NegativePrompt, r.Seed, r.Steps, r.CfgScale,
+        r.Sampler, r.ScheduleType, r.Width, r.Height, r.Model, r.Favourite, r.Albums, r.ParentId, $"/api/images/{r.Key}", $"/api/images/{r.Key}/thumb");
+}

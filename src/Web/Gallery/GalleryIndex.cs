@@ -1,0 +1,188 @@
+using LiteDB;
+
+namespace SdBlazor.Web.Gallery;
+
+/// <summary>Reads and writes the LiteDB index: image rows, their keyset keys, thumbnails and facet counts.</summary>
+public sealed class GalleryIndex(GalleryDatabase db)
+{
+    private static readonly ObjectId MinId = ObjectId.Empty;
+    private static readonly ObjectId MaxId = new(int.MaxValue, 0xFFFFFF, short.MaxValue, 0xFFFFFF);
+    private const int MaxBatch = 2000;
+
+    public GalleryDatabase Database => db;
+
+    public void Insert(GalleryImage image, GalleryThumbnail? thumbnail) => db.InTransaction(() =>
+    {
+        db.Images.Insert(image);
+        db.Keys.Upsert(GalleryKeys.FactsOf(image).Distinct().Select(f => new GalleryKey { Id = GalleryKeys.Compose(f, image.Id) }));
+        db.Keys.Upsert(new GalleryKey { Id = GalleryKeys.File(image.FileName), ImageId = image.Id });
+        if (thumbnail is not null) db.Thumbnails.Upsert(thumbnail);
+        if (image.TrashedUtc is null && !image.Missing)
+            foreach (var facet in FacetsOf(image)) AddToFacet(facet, +1);
+    });
+
+    public GalleryImage? Get(ObjectId id) => db.Images.FindById(id);
+
+    public GalleryImage? FindByFile(string fileName) =>
+        db.Keys.FindById(GalleryKeys.File(fileName))?.ImageId is { } id ? Get(id) : null;
+
+    public GalleryThumbnail? Thumbnail(ObjectId id) => db.Thumbnails.FindById(id);
+
+    /// <summary>Saves a changed row, keeping its keys, file key and facet counts in step.</summary>
+    public void Update(GalleryImage image) => db.InTransaction(() =>
+    {
+        var old = db.Images.FindById(image.Id) ?? throw new KeyNotFoundException($"Image {image.Id} is not in the gallery.");
+        var oldFacts = GalleryKeys.FactsOf(old).ToHashSet();
+        var newFacts = GalleryKeys.FactsOf(image).ToHashSet();
+        foreach (var gone in oldFacts.Except(newFacts)) db.Keys.Delete(GalleryKeys.Compose(gone, image.Id));
+        foreach (var added in newFacts.Except(oldFacts)) db.Keys.Upsert(new GalleryKey { Id = GalleryKeys.Compose(added, image.Id) });
+        if (old.FileName != image.FileName)
+        {
+            db.Keys.Delete(GalleryKeys.File(old.FileName));
+            db.Keys.Upsert(new GalleryKey { Id = GalleryKeys.File(image.FileName), ImageId = image.Id });
+        }
+        var live = old.TrashedUtc is null && !old.Missing;
+        var nowLive = image.TrashedUtc is null && !image.Missing;
+        if (live != nowLive)
+            foreach (var facet in FacetsOf(image)) AddToFacet(facet, nowLive ? +1 : -1);
+        db.Images.Update(image);
+    });
+
+    public void Remove(ObjectId id) => db.InTransaction(() =>
+    {
+        var old = db.Images.FindById(id);
+        if (old is null) return;
+        foreach (var fact in GalleryKeys.FactsOf(old)) db.Keys.Delete(GalleryKeys.Compose(fact, id));
+        db.Keys.Delete(GalleryKeys.File(old.FileName));
+        db.Thumbnails.Delete(id);
+        if (old.TrashedUtc is null && !old.Missing)
+            foreach (var facet in FacetsOf(old)) AddToFacet(facet, -1);
+        db.Images.Delete(id);
+    });
+
+    public IReadOnlyList<GalleryImage> Children(ObjectId id)
+    {
+        var key = id.ToString();
+        return db.Images.Find(x => x.ParentId == key).Where(x => x.TrashedUtc is null).OrderBy(x => x.Id).ToList();
+    }
+
+    /// <summary>Every indexed file name with its image id (reads only the small file keys).</summary>
+    public Dictionary<string, ObjectId> FileNames() =>
+        db.Keys.Find(LiteDB.Query.StartsWith("_id", "p:"))
+            .Where(k => k.ImageId is not null)
+            .ToDictionary(k => k.Id[2..], k => k.ImageId!, StringComparer.Ordinal);
+
+    public IReadOnlyList<(string Value, int Count)> FacetValues(string kind) =>
+        db.Facets.Find(LiteDB.Query.StartsWith("_id", kind + ":"))
+            .Where(f => f.Count > 0)
+            .Select(f => (f.Id[(kind.Length + 1)..], f.Count))
+            .OrderByDescending(f => f.Count)
+            .ToList();
+
+    public IReadOnlyList<string> AlbumNames() => db.Albums.FindAll().Select(a => a.Id).OrderBy(a => a, StringComparer.OrdinalIgnoreCase).ToList();
+
+    public void EnsureAlbum(string name)
+    {
+        if (db.Albums.FindById(name) is null) db.Albums.Upsert(new GalleryAlbum { Id = name, CreatedUtc = DateTime.UtcNow });
+    }
+
+    public int Count() => db.Images.Count();
+
+    public GalleryPage Query(GalleryQuery query)
+    {
+        var pageSize = Math.Clamp(query.PageSize, 1, GalleryQuery.MaxPageSize);
+        var words = PromptWords.Tokenize(query.Search);
+        var fact = DrivingFact(query, words);
+        var descending = query.Sort == GallerySort.Newest;
+
+        var lo = query.FromUtc is { } from ? ImageIds.Lowest(from) : MinId;
+        var hi = query.ToUtc is { } to ? ImageIds.Highest(to) : MaxId;
+        ObjectId? exclude = null;
+        if (ImageIds.TryParse(query.After, out var cursor))
+        {
+            if (descending) hi = cursor < hi ? cursor : hi;
+            else lo = cursor > lo ? cursor : lo;
+            exclude = cursor;
+        }
+
+        var results = new List<GalleryImage>(pageSize);
+        var batch = Math.Min(pageSize * 2, MaxBatch);
+        var exhausted = false;
+        while (results.Count < pageSize && !exhausted && lo <= hi)
+        {
+            var candidates = fact is null ? ScanImages(lo, hi, descending, batch) : ScanKeys(fact, lo, hi, descending, batch);
+            exhausted = candidates.Count < batch;
+            foreach (var image in candidates)
+            {
+                if (image.Id == exclude) continue;
+                if (!query.Matches(image, words)) continue;
+                results.Add(image);
+                if (results.Count == pageSize) break;
+            }
+            if (candidates.Count == 0) break;
+            var last = candidates[^1].Id;
+            if (descending) hi = last; else lo = last;
+            exclude = last;
+            batch = Math.Min(batch * 2, MaxBatch);
+        }
+
+        var next = results.Count == pageSize ? results[^1].Key : null;
+        return new GalleryPage(results, next);
+    }
+
+    /// <summary>
+    /// The key range that drives a query: the longest search word (likely the rarest), else the most selective
+    /// filter; null means scanning the images themselves in id order.
+    /// </summary>
+    private static string? DrivingFact(GalleryQuery q, List<string> words)
+    {
+        if (words.Count > 0) return GalleryKeys.Word(words.OrderByDescending(w => w.Length).First());
+        if (!string.IsNullOrWhiteSpace(q.Album)) return GalleryKeys.Album(q.Album);
+        if (!string.IsNullOrWhiteSpace(q.Model)) return GalleryKeys.Model(q.Model);
+        if (q.FavouritesOnly) return GalleryKeys.Favourite;
+        if (q.Trash) return GalleryKeys.Trash;
+        if (q is { Width: { } w, Height: { } h }) return GalleryKeys.Size(w, h);
+        if (!string.IsNullOrWhiteSpace(q.Sampler)) return GalleryKeys.Sampler(q.Sampler);
+        return null;
+    }
+
+    private List<GalleryImage> ScanImages(ObjectId lo, ObjectId hi, bool descending, int limit) =>
+        db.Images.Query()
+            .Where(LiteDB.Query.Between("_id", lo, hi))
+            .OrderBy("_id", descending ? LiteDB.Query.Descending : LiteDB.Query.Ascending)
+            .Limit(limit)
+            .ToList();
+
+    private List<GalleryImage> ScanKeys(string fact, ObjectId lo, ObjectId hi, bool descending, int limit)
+    {
+        var keys = db.Keys.Query()
+            .Where(LiteDB.Query.Between("_id", GalleryKeys.Compose(fact, lo), GalleryKeys.Compose(fact, hi)))
+            .OrderBy("_id", descending ? LiteDB.Query.Descending : LiteDB.Query.Ascending)
+            .Limit(limit)
+            .ToList();
+        var images = new List<GalleryImage>(keys.Count);
+        foreach (var key in keys)
+        {
+            var id = GalleryKeys.IdOf(key.Id);
+            // A key without its row (only possible after a crash between LiteDB pages) stands in as an empty, non-matching row
+            // so paging still advances past it.
+            images.Add(db.Images.FindById(id) ?? new GalleryImage { Id = id, Missing = true });
+        }
+        return images;
+    }
+
+    private static IEnumerable<string> FacetsOf(GalleryImage image)
+    {
+        if (!string.IsNullOrWhiteSpace(image.Model)) yield return "model:" + image.Model;
+        if (!string.IsNullOrWhiteSpace(image.Sampler)) yield return "sampler:" + image.Sampler;
+        yield return $"size:{image.Width}x{image.Height}";
+    }
+
+    private void AddToFacet(string id, int delta)
+    {
+        var facet = db.Facets.FindById(id) ?? new GalleryFacet { Id = id };
+        facet.Count += delta;
+        db.Facets.Upsert(facet);
+    }
+
+}

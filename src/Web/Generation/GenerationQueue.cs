@@ -1,0 +1,229 @@
+using System.Threading.Channels;
+using LiteDB;
+using SdBlazor.Engine.Pipelines;
+using SdBlazor.Shared;
+using SdBlazor.Shared.Hubs;
+
+namespace SdBlazor.Web.Generation;
+
+/// <summary>
+/// The persistent job queue every front end submits to (Blazor page, hub, REST). Jobs live in LiteDB, so queued
+/// jobs survive a restart; a capacity-1 channel only wakes the worker (the database is the source of truth).
+/// Compound operations run under one lock so a job is never handed out twice.
+/// </summary>
+public sealed class GenerationQueue
+{
+    private readonly object _gate = new();
+    private readonly ILiteCollection<Job> _jobs;
+    private readonly ILiteStorage<string> _initImages;
+    private readonly Channel<bool> _wakeUp = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly SubmissionValidator _validator;
+    private readonly RunningJobs _running;
+    private readonly JobNotifier _notifier;
+
+    public GenerationQueue(QueueDatabase database, SubmissionValidator validator, RunningJobs running, JobNotifier notifier)
+    {
+        _jobs = database.Database.GetCollection<Job>("jobs");
+        _jobs.EnsureIndex(j => j.Status);
+        _jobs.EnsureIndex(j => j.Order);
+        _initImages = database.Database.GetStorage<string>("initFiles", "initChunks");
+        _validator = validator;
+        _running = running;
+        _notifier = notifier;
+    }
+
+    /// <summary>Validates and queues a request. Throws <see cref="GenerationValidationException"/> with every problem found; nothing is stored then.</summary>
+    /// <param name="id">A job id chosen by the caller, so it can subscribe to the job's events before the worker can start it.</param>
+    public Job Enqueue(GenerationRequest request, string? owner = null, string? id = null, string? resubmittedFrom = null)
+    {
+        var errors = _validator.Validate(request);
+        if (errors.Count > 0) throw new GenerationValidationException(string.Join(" ", errors));
+
+        var job = new Job
+        {
+            Id = id ?? Job.NewId(),
+            Request = request with { InitImage = null },
+            HasInitImage = request.InitImage is not null,
+            Status = JobStatus.Queued,
+            Owner = owner,
+            CreatedUtc = DateTime.UtcNow,
+            ResubmittedFrom = resubmittedFrom,
+        };
+        int position;
+        lock (_gate)
+        {
+            if (_jobs.Exists(j => j.Id == job.Id)) throw new GenerationValidationException($"Job id '{job.Id}' is already in use.");
+            if (request.InitImage is { } init)
+            {
+                using var stream = new MemoryStream(init, writable: false);
+                _initImages.Upload(job.Id, "init", stream);
+            }
+            job.Order = (_jobs.Query().OrderByDescending(j => j.Order).FirstOrDefault()?.Order ?? 0) + 1;
+            _jobs.Insert(job);
+            position = PositionOfLocked(job);
+        }
+        _notifier.Publish(new JobQueuedEvent { JobId = job.Id, Position = position });
+        _wakeUp.Writer.TryWrite(true);
+        return job;
+    }
+
+    /// <summary>
+    /// Marks the first queued job Running, registers its control handle (cancel/skip) and returns both, the job with
+    /// its init image; <c>null</c> when nothing is queued.
+    /// </summary>
+    public (Job Job, RunningJob Run)? TryStartNext(CancellationToken stopping)
+    {
+        Job? job;
+        RunningJob run;
+        lock (_gate)
+        {
+            job = _jobs.Query().Where(j => j.Status == JobStatus.Queued).OrderBy(j => j.Order).FirstOrDefault();
+            if (job is null) return null;
+            job.Status = JobStatus.Running;
+            job.StartedUtc = DateTime.UtcNow;
+            _jobs.Update(job);
+            run = _running.Start(job.Id, stopping);
+        }
+        if (job.HasInitImage) job.Request = job.Request with { InitImage = ReadInitImage(job.Id) };
+        _notifier.QueueChanged();
+        return (job, run);
+    }
+
+    public async ValueTask WaitForWorkAsync(CancellationToken cancellationToken) =>
+        await _wakeUp.Reader.ReadAsync(cancellationToken);
+
+    public void Complete(string id, IReadOnlyList<string> imageIds, GenerationSummary summary) =>
+        Update(id, j => { j.Status = JobStatus.Completed; j.ImageIds = [.. imageIds]; j.Result = summary; });
+
+    public void Fail(string id, string reason) => Update(id, j => { j.Status = JobStatus.Failed; j.Error = reason; });
+
+    public void MarkCancelled(string id) => Update(id, j => j.Status = JobStatus.Cancelled);
+
+    public void MarkInterrupted(string id) =>
+        Update(id, j => { j.Status = JobStatus.Interrupted; j.Error = "The server stopped while this job was running."; });
+
+    /// <summary>At start-up: jobs left Running by a process that died become Interrupted (they can be resubmitted).</summary>
+    public int MarkAbandonedRunsInterrupted()
+    {
+        lock (_gate)
+        {
+            var abandoned = _jobs.Find(j => j.Status == JobStatus.Running).ToList();
+            foreach (var job in abandoned)
+            {
+                job.Status = JobStatus.Interrupted;
+                job.FinishedUtc = DateTime.UtcNow;
+                job.Error = "The server stopped while this job was running.";
+                _jobs.Update(job);
+            }
+            return abandoned.Count;
+        }
+    }
+
+    /// <summary>Cancels a queued job at once, or asks the running one to stop after the current step.</summary>
+    /// <returns><c>false</c> when the job is unknown or already finished.</returns>
+    public bool Cancel(string id)
+    {
+        lock (_gate)
+        {
+            var job = _jobs.FindById(id);
+            if (job is { Status: JobStatus.Queued })
+            {
+                job.Status = JobStatus.Cancelled;
+                job.FinishedUtc = DateTime.UtcNow;
+                _jobs.Update(job);
+            }
+            else
+            {
+                // Running jobs get their handle inside this lock (TryStartNext), so this cannot miss one.
+                if (_running.Find(id) is not { } run) return false;
+                run.Cancel();
+                return true;
+            }
+        }
+        _notifier.Publish(new JobCancelledEvent { JobId = id });
+        return true;
+    }
+
+    /// <summary>Abandons the image (batch) being generated and goes on with the next one.</summary>
+    public bool Skip(string id)
+    {
+        if (_running.Find(id) is not { } run) return false;
+        run.RequestSkip();
+        return true;
+    }
+
+    /// <summary>Moves a queued job up (negative) or down (positive) among the queued jobs.</summary>
+    public bool Move(string id, int delta)
+    {
+        lock (_gate)
+        {
+            var queued = _jobs.Query().Where(j => j.Status == JobStatus.Queued).OrderBy(j => j.Order).ToList();
+            var index = queued.FindIndex(j => j.Id == id);
+            var target = index + delta;
+            if (index < 0 || delta == 0 || target < 0 || target >= queued.Count) return false;
+            var moving = queued[index];
+            queued.RemoveAt(index);
+            queued.Insert(target, moving);
+            var orders = queued.Select(j => j.Order).Order().ToList();
+            for (var i = 0; i < queued.Count; i++)
+            {
+                if (queued[i].Order == orders[i]) continue;
+                queued[i].Order = orders[i];
+                _jobs.Update(queued[i]);
+            }
+        }
+        _notifier.QueueChanged();
+        return true;
+    }
+
+    /// <summary>Queues a copy of a finished (e.g. Interrupted) job's request.</summary>
+    public Job Resubmit(string id, string? owner = null, string? newId = null)
+    {
+        var job = Get(id) ?? throw new GenerationValidationException($"Job '{id}' does not exist.");
+        if (!job.Status.IsFinished()) throw new GenerationValidationException($"Job '{id}' is still {job.Status.ToString().ToLowerInvariant()}.");
+        var request = job.HasInitImage ? job.Request with { InitImage = ReadInitImage(id) } : job.Request;
+        return Enqueue(request, owner, newId, resubmittedFrom: id);
+    }
+
+    public Job? Get(string id) => _jobs.FindById(id);
+
+    /// <summary>1-based place among queued jobs; 0 when the job is not queued.</summary>
+    public int PositionOf(string id)
+    {
+        lock (_gate)
+        {
+            return _jobs.FindById(id) is { Status: JobStatus.Queued } job ? PositionOfLocked(job) : 0;
+        }
+    }
+
+    /// <summary>Running and queued jobs in run order, then the most recent finished ones.</summary>
+    public IReadOnlyList<Job> List(int recentFinished)
+    {
+        var active = _jobs.Query().Where(j => j.Status == JobStatus.Running || j.Status == JobStatus.Queued).ToList()
+            .OrderBy(j => j.Status == JobStatus.Running ? 0 : 1).ThenBy(j => j.Order);
+        var finished = _jobs.Query().Where(j => j.Status != JobStatus.Running && j.Status != JobStatus.Queued)
+            .OrderByDescending(j => j.Order).Limit(recentFinished).ToList();
+        return [.. active, .. finished];
+    }
+
+    private int PositionOfLocked(Job job) => _jobs.Count(j => j.Status == JobStatus.Queued && j.Order <= job.Order);
+
+    private byte[]? ReadInitImage(string id)
+    {
+        if (!_initImages.Exists(id)) return null;
+        using var buffer = new MemoryStream();
+        _initImages.Download(id, buffer);
+        return buffer.ToArray();
+    }
+
+    private void Update(string id, Action<Job> change)
+    {
+        lock (_gate)
+        {
+            var job = _jobs.FindById(id) ?? throw new InvalidOperationException($"Job '{id}' vanished from the queue database.");
+            change(job);
+            job.FinishedUtc = DateTime.UtcNow;
+            _jobs.Update(job);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using SdBlazor.Shared;
+using SdBlazor.Shared.Hubs;
+using SdBlazor.Web.Hubs;
+
+namespace SdBlazor.Web.Generation;
+
+public static class GenerationServiceCollectionExtensions
+{
+    /// <summary>Queue, worker, notifier, previews, default output store and the generation hub (JSON and MessagePack).</summary>
+    public static IServiceCollection AddGeneration(this IServiceCollection services)
+    {
+        services.AddOptions<GenerationOptions>().BindConfiguration(GenerationOptions.Section)
+            .Validate(o => o.PreviewEveryNSteps >= 0, "Generation:PreviewEveryNSteps must be 0 (off) or more.")
+            .ValidateOnStart();
+        services.AddSingleton<QueueDatabase>();
+        services.AddSingleton<RunningJobs>();
+        services.AddSingleton<PreviewStore>();
+        services.AddSingleton<JobNotifier>();
+        services.AddSingleton<SubmissionValidator>();
+        services.AddSingleton<GenerationQueue>();
+        services.AddHostedService<GenerationWorker>();
+        if (!services.Any(d => d.ServiceType == typeof(IGenerationOutputStore))) services.AddPngOutputStore();
+
+        services.AddSignalR()
+            .AddHubOptions<GenerationHub>(o => o.MaximumReceiveMessageSize = GenerationLimits.MaxInitImageBytes * 2 + 64 * 1024)
+            .AddMessagePackProtocol();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapGeneration(this IEndpointRouteBuilder app)
+    {
+        app.MapHub<GenerationHub>(GenerationHubPaths.Hub);
+        app.MapGenerationEndpoints();
+        app.MapPngOutputImages();
+        return app;
+    }
+}

@@ -1,0 +1,23 @@
+using SdBlazor.Engine.Pipelines;
+using SdBlazor.Shared;
+
+namespace SdBlazor.Web.Generation;
+
+/// <summary>Server-side check before queueing: the shared limits plus what only the server knows (installed models).</summary>
+public sealed class SubmissionValidator(IGenerationEngine engine)
+{
+    public IReadOnlyList<string> Validate(GenerationRequest request)
+    {
+        var errors = GenerationRequestValidator.Validate(request).ToList();
+        if (request.Model is { } name)
+        {
+            var models = engine.ListModels();
+            var model = models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (model is null)
+                errors.Add($"Model '{name}' is not installed; available: {string.Join(", ", models.Select(m => m.Name))}.");
+            else if (request.InitImage is not null && !model.SupportsImg2Img)
+                errors.Add($"Model '{model.Name}' has no VAE encoder, so it cannot start from an init image.");
+        }
+        return errors;
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.SignalR;
+using SdBlazor.Engine.Pipelines;
+using SdBlazor.Shared;
+using SdBlazor.Shared.Hubs;
+using SdBlazor.Web.Generation;
+
+namespace SdBlazor.Web.Hubs;
+
+/// <summary>
+/// Generation for non-Blazor clients. Holds no state: jobs live in <see cref="GenerationQueue"/>, events are pushed by
+/// <see cref="JobNotifier"/> to the group <c>job:{id}</c>, which a connection joins by submitting or subscribing.
+/// </summary>
+public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient>
+{
+    /// <returns>The new job's id. Invalid requests fail with a <see cref="HubException"/> saying what is allowed.</returns>
+    public async Task<string> Submit(GenerationRequest request)
+    {
+        var id = Job.NewId();
+        // Join first: the worker may start the job the moment it is queued.
+        await Groups.AddToGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(id));
+        try
+        {
+            queue.Enqueue(request, owner: Context.ConnectionId, id: id);
+            return id;
+        }
+        catch (GenerationValidationException ex)
+        {
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(id));
+            throw new HubException(ex.Message);
+        }
+    }
+
+    /// <returns>The job's current state (events from now on follow), or <c>null</c> for an unknown id.</returns>
+    public async Task<JobSnapshot?> Subscribe(string jobId)
+    {
+        if (queue.Get(jobId) is null) return null;
+        await Groups.AddToGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(jobId));
+        return queue.Get(jobId) is { } job ? Snapshot.Of(job, queue) : null;
+    }
+
+    public Task Unsubscribe(string jobId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(jobId));
+
+    public bool Cancel(string jobId) => queue.Cancel(jobId);
+
+    public bool Skip(string jobId) => queue.Skip(jobId);
+}
