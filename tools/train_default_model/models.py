@@ -70,7 +70,7 @@ class TextEncoder(nn.Module):
         x = self.final_ln(x)
         # pooled = hidden state at the end token (= highest id); argmax on int32 ids
         idx = torch.argmax(input_ids, dim=-1)
-        pooled = torch.gather(x, 1, idx.reshape(-1, 1, 1).expand(-1, 1, x.shape[2])).squeeze(1)
+        pooled = torch.gather(x, 1, idx.reshape(-1, 1, 1).expand(-1, 1, x.shape[2]))[:, 0]
         return x, pooled
 
 

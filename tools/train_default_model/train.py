@@ -258,6 +258,74 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
     log(f"unet: done, {step} steps in {(time.time() - t_start) / 60:.1f} min")
 
 
+def finetune_decoder(run_dir, minutes, batch, resume, lr_base=5e-4, latent_noise=0.03, grad_w=2.0):
+    """Decoder-only fine-tune on the cached (frozen-encoder) latents: the latent space the UNet is trained on
+    does not change, so this can run concurrently with / after UNet training."""
+    final = os.path.join(run_dir, "vae_decft_final.pt")
+    if os.path.exists(final):
+        log("decoder ft: final exists, skipping")
+        return
+    imgs, _ = get_pool(run_dir)
+    lat = cache_latents(run_dir)
+    x0_all, mu, sd = lat["x0"], lat["latent_mean"], lat["latent_std"]
+    s = torch.load(os.path.join(run_dir, "vae_final.pt"))
+    cfg = s["config"]
+    vae = AutoencoderKL(tuple(cfg["ch"]), cfg["z"])
+    vae.load_state_dict(s["model"])
+    params = list(vae.decoder.parameters()) + list(vae.post_quant_conv.parameters())
+    opt = torch.optim.Adam(params, lr=lr_base)
+    ck = os.path.join(run_dir, "vae_decft_ckpt.pt")
+    step, elapsed = 0, 0.0
+    if resume and os.path.exists(ck):
+        c = torch.load(ck)
+        vae.load_state_dict(c["model"]); opt.load_state_dict(c["opt"])
+        step, elapsed = c["step"], c["elapsed"]
+        log(f"decoder ft: resumed at step {step}")
+    torch.manual_seed(VAE_SEED + 100 + step)
+    rng = np.random.default_rng(VAE_SEED + 100 + step)
+    n = len(x0_all)  # pool order == latent order (first n pool images)
+    log(f"decoder ft: {n_params(vae.decoder)} decoder params, budget {minutes} min, batch {batch}")
+    budget = minutes * 60
+    t_start = time.time() - elapsed
+    last_ck = time.time(); t_log = time.time()
+    acc = {"l1": 0.0, "grad": 0.0, "mse": 0.0, "n": 0}
+    while True:
+        elapsed = time.time() - t_start
+        if elapsed >= budget:
+            break
+        lr = lr_at(lr_base, elapsed / budget, warm_frac=0.01)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = rng.integers(0, n, batch)
+        x = torch.from_numpy(data.to_tensor_range(imgs[idx]))
+        z = x0_all[idx] + latent_noise * torch.randn(batch, 4, 8, 8)
+        z = z * sd[None, :, None, None] + mu[None, :, None, None]
+        rec = vae.decode(z)
+        l1 = (rec - x).abs().mean(); gl = grad_loss(rec, x); mse = F.mse_loss(rec, x)
+        loss = l1 + grad_w * gl + mse
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        acc["l1"] += l1.item(); acc["grad"] += gl.item(); acc["mse"] += mse.item(); acc["n"] += 1
+        if step % 25 == 0:
+            k = acc["n"]
+            log(f"decft step {step} l1 {acc['l1'] / k:.4f} grad {acc['grad'] / k:.4f} "
+                f"psnr {10 * math.log10(4.0 / max(acc['mse'] / k, 1e-10)):.2f}dB lr {lr:.2e} "
+                f"{(time.time() - t_log) / k:.3f}s/step elapsed {elapsed / 60:.1f}min")
+            acc = {kk: 0.0 for kk in acc}; acc["n"] = 0; t_log = time.time()
+        if time.time() - last_ck > 180:
+            atomic_save({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step,
+                         "elapsed": time.time() - t_start, "config": cfg}, ck)
+            last_ck = time.time()
+    atomic_save({"model": vae.state_dict(), "opt": opt.state_dict(), "step": step,
+                 "elapsed": time.time() - t_start, "config": cfg}, ck)
+    atomic_save({"model": vae.state_dict(), "step": step, "elapsed": time.time() - t_start, "config": cfg,
+                 "base_vae_step": s["step"], "base_vae_elapsed": s["elapsed"]}, final)
+    log(f"decoder ft: done, {step} steps")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run-dir", default=os.path.join(RUNS, "main"))
@@ -266,7 +334,8 @@ def main():
     ap.add_argument("--vae-batch", type=int, default=16)
     ap.add_argument("--unet-batch", type=int, default=32)
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--stage", choices=["all", "vae", "cache", "unet"], default="all")
+    ap.add_argument("--stage", choices=["all", "vae", "cache", "unet", "decoder"], default="all")
+    ap.add_argument("--decoder-minutes", type=float, default=60)
     a = ap.parse_args()
     setup_threads()
     os.makedirs(a.run_dir, exist_ok=True)
@@ -278,6 +347,8 @@ def main():
         cache_latents(a.run_dir)
     if a.stage in ("all", "unet"):
         train_unet(a.run_dir, a.unet_minutes, a.unet_batch, a.resume)
+    if a.stage == "decoder":
+        finetune_decoder(a.run_dir, a.decoder_minutes, a.vae_batch, a.resume)
     log("all done")
 
 
