@@ -5,7 +5,13 @@ import torch
 from common import SCALING_FACTOR
 
 
-def euler_schedule(steps):
+# init_noise_sigma: "sqrt" = sqrt(max_sigma^2 + 1) (as specified for the SdBlazor engine, and diffusers
+# ~0.17-0.21); "max" = max_sigma (what diffusers >= 0.22 and <= 0.16 return for timestep_spacing linspace/trailing).
+# The two differ by 0.23 % (14.6488 vs 14.6146). Parity fixtures use INIT_SIGMA_MODE.
+INIT_SIGMA_MODE = "sqrt"
+
+
+def euler_schedule(steps, init_sigma_mode=None):
     # exactly as diffusers: float32 torch betas / alphas_cumprod
     betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float32) ** 2
     ac = torch.cumprod(1.0 - betas, dim=0)
@@ -14,7 +20,8 @@ def euler_schedule(steps):
     sigmas = np.interp(timesteps, np.arange(0, len(sigmas_all)), sigmas_all)
     sigmas = np.concatenate([sigmas, [0.0]])
     sigmas_t = torch.from_numpy(sigmas).to(torch.float32)
-    init_noise_sigma = (sigmas_t.max() ** 2 + 1) ** 0.5
+    mode = init_sigma_mode or INIT_SIGMA_MODE
+    init_noise_sigma = (sigmas_t.max() ** 2 + 1) ** 0.5 if mode == "sqrt" else sigmas_t.max()
     return torch.from_numpy(timesteps).to(torch.float32), sigmas_t, init_noise_sigma
 
 
