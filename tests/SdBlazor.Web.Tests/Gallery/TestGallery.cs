@@ -15,10 +15,13 @@ public sealed class TestGallery : IDisposable
 {
     public TestGallery(GalleryOptions? options = null, string? folder = null)
     {
+        _ownsFolder = folder is null;
         Folder = folder ?? Path.Combine(Path.GetTempPath(), "sdblazor-gallery-tests", Guid.NewGuid().ToString("N"));
         Options = Microsoft.Extensions.Options.Options.Create(options ?? new GalleryOptions());
         Open();
     }
+
+    private readonly bool _ownsFolder;
 
     public string Folder { get; }
     public IOptions<GalleryOptions> Options { get; }
@@ -103,6 +106,7 @@ public sealed class TestGallery : IDisposable
     public void Dispose()
     {
         Database.Dispose();
+        if (!_ownsFolder) return;
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { }
     }
 
