@@ -62,6 +62,13 @@ public static class GalleryBench
         var search = Time(() => index.Query(new GalleryQuery { Search = "castle" }), out var searchPage);
         var rare = Time(() => index.Query(new GalleryQuery { Search = "koi whale" }), out var rarePage);
         var model = Time(() => index.Query(new GalleryQuery { Model = "realistic-vision" }), out var modelPage);
+        var enumerate = Stopwatch.StartNew();
+        var onDisk = files.Enumerate().Pngs.Count;
+        enumerate.Stop();
+        var known = Stopwatch.StartNew();
+        var indexed = index.FileNames().Count;
+        known.Stop();
+        log.WriteLine($"  (list {onDisk:N0} files: {enumerate.ElapsedMilliseconds} ms, read {indexed:N0} indexed names: {known.ElapsedMilliseconds} ms)");
         var reconcile = Stopwatch.StartNew();
         var report = maintenance.Reconcile();
         reconcile.Stop();

@@ -45,7 +45,8 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
                     missing++;
                 }
             }
-            foreach (var row in index.Database.Images.Find(x => x.Missing).ToList())
+            // An explicit EQ uses the Missing index; a bare boolean member predicate makes LiteDB scan every row.
+            foreach (var row in index.Database.Images.Find(LiteDB.Query.EQ(nameof(GalleryImage.Missing), true)).ToList())
             {
                 if (!files.Exists(row.FileName)) continue;
                 row.Missing = false;
