@@ -1,4 +1,3 @@
-using Xunit;
 using System.Text;
 using SdBlazor.Engine.Imaging;
 using SixLabors.ImageSharp;

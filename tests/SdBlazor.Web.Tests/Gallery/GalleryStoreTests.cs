@@ -105,3 +105,29 @@ public class GalleryStoreTests
         Assert.Equal(parent.Key, g.Index.Get(child.Id)!.ParentId);
     }
 }
+
+public class GalleryEngineResultTests
+{
+    [Fact]
+    public async Task An_engine_result_is_saved_image_by_image_with_each_seed_and_the_parent()
+    {
+        using var g = new TestGallery();
+        var parent = await g.SaveAsync("init image");
+        var resolved = new SdBlazor.Engine.Pipelines.ResolvedParameters("two cats, sleeping", "dogs", "sdblazor-mini", new string('c', 64), "DPM++ 2M", "Karras",
+            25, 6.5, 1000, 64, 48, 2, 1, 0.6, "{\"beta_schedule\": \"scaled_linear\"}", "CPU", "0.1.0", "CPU", TimeSpan.FromSeconds(2));
+        using var result = new SdBlazor.Engine.Pipelines.GenerationResult(
+            [new(0, 1000, TestGallery.MakeImage(tone: 1)), new(1, 1001, TestGallery.MakeImage(tone: 2))], resolved);
+
+        var ids = await g.Store.SaveResultAsync(result, parent.Key);
+
+        Assert.Equal(2, ids.Count);
+        var rows = ids.Select(id => g.Index.Get(new LiteDB.ObjectId(id))!).ToList();
+        Assert.Equal([1000L, 1001L], rows.Select(r => r.Seed));
+        Assert.All(rows, r => Assert.Equal(parent.Key, r.ParentId));
+        var metadata = g.Store.ReadFileMetadata(rows[1])!;
+        Assert.Equal("cccccccccc", metadata.Parameters!.ShortModelHash);
+        Assert.Equal("{\"beta_schedule\": \"scaled_linear\"}", metadata.Parameters.SchedulerConfig);
+        Assert.Equal(0.6, metadata.Parameters.Strength);
+        Assert.Equal([rows[1].Id, rows[0].Id], g.Index.Children(parent.Id).Select(c => c.Id).Reverse());
+    }
+}
