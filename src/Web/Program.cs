@@ -24,6 +24,7 @@ if (!app.Environment.IsDevelopment())
 }
 
 app.UseAntiforgery();
+app.UseTopLevelWebRoot();
 app.MapStaticAssets();
 app.MapGallery();
 app.MapGeneration();
