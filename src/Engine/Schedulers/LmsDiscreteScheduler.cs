@@ -1,0 +1,75 @@
+using SdBlazor.Engine.Randomness;
+
+namespace SdBlazor.Engine.Schedulers;
+
+/// <summary>
+/// diffusers' <c>LMSDiscreteScheduler</c> (A1111 "LMS"): linear multistep of order 4 over the last derivatives.
+/// diffusers integrates the Lagrange basis polynomial with <c>scipy.integrate.quad</c>; the integrand is a polynomial
+/// of degree ≤ 3, so 4-point Gauss–Legendre quadrature gives the same coefficient exactly.
+/// </summary>
+public sealed class LmsDiscreteScheduler(SchedulerConfig config) : SigmaSchedulerBase(config)
+{
+    private const int MaxOrder = 4;
+    private readonly List<float[]> _derivatives = [];
+
+    private protected override void BuildSchedule(int numInferenceSteps)
+    {
+        var (timesteps, sigmas) = BuildSigmaSchedule(numInferenceSteps);
+        TimestepsArray = ToFloat(timesteps);
+        SigmasArray = ToFloat(sigmas);
+        _derivatives.Clear();
+    }
+
+    private protected override void StepCore(ReadOnlySpan<float> modelOutput, int stepIndex, float timestep, Span<float> sample,
+        IReadOnlyList<TorchGenerator>? noise)
+    {
+        var sigma = SigmasArray[stepIndex];
+        var x0 = new float[sample.Length];
+        PredictOriginal(modelOutput, sample, sigma, x0);
+        var derivative = new float[sample.Length];
+        for (var i = 0; i < sample.Length; i++) derivative[i] = (sample[i] - x0[i]) / sigma;
+        _derivatives.Add(derivative);
+        if (_derivatives.Count > MaxOrder) _derivatives.RemoveAt(0);
+
+        // diffusers uses min(step_index + 1, 4), which equals the derivatives held when a run starts at index 0. An
+        // img2img run starts later with fewer derivatives; diffusers then pairs order-4 coefficients with the one
+        // derivative it has (zip truncates), which no longer sums to σ_{t+1} − σ_t. We use the order we can support.
+        var order = Math.Min(_derivatives.Count, MaxOrder);
+        var sum = new float[sample.Length];
+        for (var currentOrder = 0; currentOrder < order; currentOrder++)
+        {
+            var coefficient = (float)LmsCoefficient(order, stepIndex, currentOrder);
+            var d = _derivatives[_derivatives.Count - 1 - currentOrder];
+            for (var i = 0; i < sum.Length; i++) sum[i] += coefficient * d[i];
+        }
+        for (var i = 0; i < sample.Length; i++) sample[i] += sum[i];
+    }
+
+    // ∫_{σ_t}^{σ_{t+1}} Π_{k≠j} (τ − σ_{t−k}) / (σ_{t−j} − σ_{t−k}) dτ
+    private double LmsCoefficient(int order, int t, int currentOrder)
+    {
+        double Basis(double tau)
+        {
+            var product = 1.0;
+            for (var k = 0; k < order; k++)
+            {
+                if (k == currentOrder) continue;
+                product *= (tau - SigmasArray[t - k]) / ((double)SigmasArray[t - currentOrder] - SigmasArray[t - k]);
+            }
+            return product;
+        }
+
+        double a = SigmasArray[t], b = SigmasArray[t + 1];
+        var half = (b - a) / 2;
+        var mid = (a + b) / 2;
+        var sum = 0.0;
+        for (var i = 0; i < GaussNodes.Length; i++) sum += GaussWeights[i] * Basis(mid + half * GaussNodes[i]);
+        return sum * half;
+    }
+
+    private static readonly double[] GaussNodes =
+        [-0.8611363115940526, -0.3399810435848563, 0.3399810435848563, 0.8611363115940526];
+
+    private static readonly double[] GaussWeights =
+        [0.3478548451374538, 0.6521451548625461, 0.6521451548625461, 0.3478548451374538];
+}
