@@ -14,18 +14,24 @@ internal static class WebBench
         var circuits = Option(args, "--circuits", 10);
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-        Console.WriteLine($"Default model, {steps} steps, median of {runs} runs after one warm-up, {Environment.ProcessorCount} cores");
-        var off = await PreviewBenchmark.RunAsync("previews off", previewEvery: 0, viewers: 1, steps, runs);
-        var one = await PreviewBenchmark.RunAsync("every step, 1 viewer", previewEvery: 1, viewers: 1, steps, runs);
-        var ten = await PreviewBenchmark.RunAsync("every step, 10 viewers", previewEvery: 1, viewers: 10, steps, runs);
+        Console.WriteLine($"Default model, {steps} steps, {runs} interleaved rounds after one warm-up each, {Environment.ProcessorCount} cores, load average {LoadAverage()}");
+        var results = await PreviewBenchmark.RunAsync(
+        [
+            new("previews off", PreviewEvery: 0, Viewers: 1),
+            new("every step, 1 viewer", PreviewEvery: 1, Viewers: 1),
+            new("every step, 10 viewers", PreviewEvery: 1, Viewers: 10),
+        ], steps, runs);
 
-        Console.WriteLine("| mode | engine time (median) | ratio | submit→completed (median) | ratio | frames received |");
+        Console.WriteLine("| mode | engine time (median) | ratio (median of per-round ratios) | submit→completed (median) | ratio | frames received |");
         Console.WriteLine("|---|---|---|---|---|---|");
-        foreach (var r in new[] { off, one, ten })
-            Console.WriteLine($"| {r.Mode} | {r.MedianEngineSeconds * 1000:0.0} ms | {r.MedianEngineSeconds / off.MedianEngineSeconds:0.000} | {r.MedianWallSeconds * 1000:0.0} ms | {r.MedianWallSeconds / off.MedianWallSeconds:0.000} | {r.Frames} |");
+        foreach (var r in results)
+            Console.WriteLine($"| {r.Mode} | {r.MedianEngineSeconds * 1000:0.0} ms | {r.MedianEngineRatio:0.000} | {r.MedianWallSeconds * 1000:0.0} ms | {r.MedianWallRatio:0.000} | {r.Frames} |");
+        Console.WriteLine($"load average after: {LoadAverage()}");
 
         var memory = await CircuitMemoryBenchmark.RunAsync(circuits);
         Console.WriteLine($"Server memory per connected circuit ({memory.Circuits} circuits): managed heap {memory.ManagedBytesPerCircuit / 1024:0} KB, working set {memory.WorkingSetBytesPerCircuit / 1024:0} KB");
+
+        static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
         static int Option(string[] args, string name, int fallback)
         {

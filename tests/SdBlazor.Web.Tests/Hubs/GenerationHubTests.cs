@@ -25,7 +25,7 @@ public sealed class GenerationHubTests
     {
         await using var app = new AppFactory();
         var engine = app.Services.GetRequiredService<IGenerationEngine>();
-        Assert.IsNotType<FakeEngine>(engine);
+        Assert.IsType<GenerationEngine>(engine);
         Assert.Contains(engine.ListModels(), m => m.Name == "sdblazor-mini");
     }
 

@@ -2,9 +2,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Mvc.Testing;
 using SdBlazor.Shared.Hubs;
+using SdBlazor.Web.Tests.Api;
 
 namespace SdBlazor.Web.Tests.Support;
 
@@ -37,9 +37,11 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("Gallery:DataPath", DataPath);
+        // The same model folder the API tests use (SDBLAZOR_TEST_MODELS or the checkout's models/), on the CPU.
+        builder.UseSetting("Engine:ModelsPath", Path.GetDirectoryName(DefaultModel.Folder));
+        builder.UseSetting("Engine:DefaultModel", DefaultModel.Name);
+        builder.UseSetting("Engine:ExecutionProvider", "Cpu");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
-        // TEMP until the engine lands on main: lets the plumbing run. Removed once AddSdEngine is in Program.cs.
-        builder.ConfigureTestServices(s => Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<SdBlazor.Engine.Pipelines.IGenerationEngine, FakeEngine>(s));
     }
 
     public HubConnection Connect(HttpTransportType transport)
