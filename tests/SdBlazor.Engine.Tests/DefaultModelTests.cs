@@ -80,7 +80,7 @@ public sealed class DefaultModelTests
     }
 
     /// <summary><c>Fixtures/tokenizer_cases.json</c>: prompts and the ids the reference CLIP tokenizer gives for the default model's vocabulary.</summary>
-    [DefaultModelFact("tokenizer_cases.json")]
+    [DefaultModelFact("tokenizer_cases.json", tokenizerOnly: true)]
     public void Tokenizer_matches_reference_ids()
     {
         var tokenizer = ClipTokenizer.Load(Path.Combine(DefaultModel.Path!, "tokenizer"));

@@ -1,5 +1,6 @@
 using LiteDB;
 using SdBlazor.Engine.Imaging;
+using SdBlazor.Engine.Pipelines;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -51,6 +52,18 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
         index.Insert(row, thumbnails.Make(id, image));
         Changed?.Invoke(new(GalleryChangeKind.Added, [id]));
         return row;
+    }
+
+    /// <summary>
+    /// Saves every image of an engine result (image <c>i</c> with its own seed) and returns their ids in order.
+    /// <paramref name="parentImageId"/> is the gallery id of the img2img source, for lineage.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SaveResultAsync(GenerationResult result, string? parentImageId, CancellationToken ct = default)
+    {
+        var ids = new List<string>(result.Images.Count);
+        foreach (var image in result.Images)
+            ids.Add((await SaveAsync(image.Image, GalleryRows.FromEngine(result.Parameters, image, parentImageId), ct)).Key);
+        return ids;
     }
 
     /// <summary>Validates an upload and reads its metadata without storing anything.</summary>

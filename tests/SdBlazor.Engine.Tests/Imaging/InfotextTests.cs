@@ -1,4 +1,3 @@
-using Xunit;
 using SdBlazor.Engine.Imaging;
 
 namespace SdBlazor.Engine.Tests.Imaging;

@@ -1,4 +1,3 @@
-using Xunit;
 using System.Text;
 using SdBlazor.Engine.Imaging;
 using SixLabors.ImageSharp;
@@ -104,5 +103,27 @@ public class PngMetadataTests
         var png = WritePng(KeyValuePair.Create("parameters", "x"));
         Assert.ThrowsAny<ImageFormatException>(() => Read(Encoding.ASCII.GetBytes("just some text, not an image")));
         Assert.ThrowsAny<ImageFormatException>(() => Read(png[..20]));
+    }
+}
+
+public class ExifUserCommentTests
+{
+    [Fact]
+    public void Jpeg_parameters_are_read_from_exif_user_comment()
+    {
+        using var image = new Image<Rgb24>(8, 8);
+        image.Metadata.ExifProfile = new SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifProfile();
+        const string text = "a jpeg prompt, 猫\nSteps: 10, Sampler: Euler, Seed: 3";
+        image.Metadata.ExifProfile.SetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.UserComment,
+            new SixLabors.ImageSharp.Metadata.Profiles.Exif.EncodedString(SixLabors.ImageSharp.Metadata.Profiles.Exif.EncodedString.CharacterCode.Unicode, text));
+        using var ms = new MemoryStream();
+        image.SaveAsJpeg(ms);
+        ms.Position = 0;
+
+        var metadata = EmbeddedMetadata.From(PngTextChunks.Read(ms));
+
+        Assert.Equal(MetadataSource.Automatic1111, metadata.Source);
+        Assert.Equal("a jpeg prompt, 猫", metadata.Parameters!.Prompt);
+        Assert.Equal(3, metadata.Parameters.Seed);
     }
 }

@@ -13,15 +13,18 @@ public static class DefaultModel
 
     public static bool Present => Path is not null && File.Exists(System.IO.Path.Combine(Path, "unet", "model.onnx"));
 
+    public static bool TokenizerPresent => Path is not null && File.Exists(System.IO.Path.Combine(Path, "tokenizer", "vocab.json"));
+
     public static string FixturesPath { get; } = System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures");
 }
 
 /// <summary>A test that needs <c>models/sdblazor-mini</c>: reported as skipped (not passed) while the model is not in the checkout.</summary>
 public sealed class DefaultModelFactAttribute : FactAttribute
 {
-    public DefaultModelFactAttribute(string? fixture = null)
+    /// <param name="tokenizerOnly">The test needs only the model's tokenizer folder, not its ONNX files.</param>
+    public DefaultModelFactAttribute(string? fixture = null, bool tokenizerOnly = false)
     {
-        if (!DefaultModel.Present) Skip = $"models/{DefaultModel.Name} is not in this checkout";
+        if (!(tokenizerOnly ? DefaultModel.TokenizerPresent : DefaultModel.Present)) Skip = $"models/{DefaultModel.Name} is not in this checkout";
         else if (fixture is not null && !Directory.Exists(System.IO.Path.Combine(DefaultModel.FixturesPath, fixture)) && !File.Exists(System.IO.Path.Combine(DefaultModel.FixturesPath, fixture)))
             Skip = $"fixture {fixture} is not in this checkout";
     }
