@@ -16,6 +16,10 @@ internal sealed class KestrelApp : WebApplicationFactory<Program>
     public KestrelApp(Dictionary<string, string?> settings)
     {
         _settings = settings;
+        // WebApplicationFactory otherwise guesses the content root from the assembly name (SdBlazor.Web/), which is
+        // not where the project lives; the variable is the factory's documented override.
+        if (SdBlazor.Engine.Hosting.RepositoryRoot.Find() is { } root)
+            Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SDBLAZOR_WEB", Path.Combine(root, "src", "Web"));
         UseKestrel(0);
         StartServer();
         Address = new Uri(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
@@ -25,7 +29,8 @@ internal sealed class KestrelApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Production");
+        // Development: static web assets (blazor.web.js, MudBlazor) are served from the build, not a publish folder.
+        builder.UseEnvironment("Development");
         builder.UseSetting("Gallery:DataPath", _dataPath);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
