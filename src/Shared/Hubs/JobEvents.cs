@@ -47,8 +47,8 @@ public sealed record JobFailedEvent : JobEvent
     public string Reason { get; init; } = "";
 }
 
-/// <param name="StepAtRequest">The last step finished when the cancel arrived (0 when still queued).</param>
-/// <param name="LastStep">The last step that finished at all.</param>
+/// <param name="StepAtRequest">Steps finished over the whole job (all batches) when the cancel arrived (0 when still queued).</param>
+/// <param name="LastStep">Steps finished over the whole job when it stopped.</param>
 public sealed record JobCancelledEvent : JobEvent
 {
     public int StepAtRequest { get; init; }

@@ -23,7 +23,9 @@ public sealed class RunningJob : IDisposable
     private readonly Action _onDispose;
     private int _skipRequested;
     private int _lastStep;
+    private readonly Lock _cancelGate = new();
     private int _stepAtCancel = -1;
+    private int _cancelRequested;
 
     internal RunningJob(string jobId, CancellationToken stopping, Action onDispose)
     {
@@ -34,11 +36,18 @@ public sealed class RunningJob : IDisposable
 
     public string JobId { get; }
     public CancellationToken Token => _cts.Token;
-    public bool CancelRequested => Volatile.Read(ref _stepAtCancel) >= 0;
+    public bool CancelRequested => Volatile.Read(ref _cancelRequested) == 1;
 
-    /// <summary>The step finished when the cancel arrived; −1 when no cancel was asked for.</summary>
-    public int StepAtCancel => Volatile.Read(ref _stepAtCancel);
+    /// <summary>Steps finished (over the whole job) when the cancel took hold; −1 when no cancel was asked for.</summary>
+    public int StepAtCancel
+    {
+        get { lock (_cancelGate) return _stepAtCancel; }
+    }
 
+    /// <summary>
+    /// Steps finished so far over the whole job, counted across batches: a per-batch step number would make
+    /// "how far did it run after the cancel" meaningless when the cancel lands on a batch boundary.
+    /// </summary>
     public int LastStep
     {
         get => Volatile.Read(ref _lastStep);
@@ -47,8 +56,16 @@ public sealed class RunningJob : IDisposable
 
     public void Cancel()
     {
-        Interlocked.CompareExchange(ref _stepAtCancel, LastStep, -1);
-        _cts.Cancel();
+        // The flag goes up before the token fires, so the worker always knows why the engine stopped. The step is
+        // read after the token fires: read before, a step could finish in between (this thread preempted on a busy
+        // machine) and the next start unhindered, so the job would seem to run two steps past the request.
+        // The gate makes a reader of StepAtCancel wait for this write.
+        lock (_cancelGate)
+        {
+            if (Interlocked.Exchange(ref _cancelRequested, 1) == 1) return;
+            _cts.Cancel();
+            _stepAtCancel = LastStep;
+        }
     }
 
     public void RequestSkip() => Volatile.Write(ref _skipRequested, 1);

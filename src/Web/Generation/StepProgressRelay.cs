@@ -17,8 +17,7 @@ internal sealed class StepProgressRelay(RunningJob run, PreviewStore previews, J
 
     public void OnStep(in StepProgress progress)
     {
-        run.LastStep = progress.Step;
-        _stepsDone++;
+        run.LastStep = ++_stepsDone;
 
         byte[]? jpeg = null;
         if (previewEveryNSteps > 0 && (progress.Step % previewEveryNSteps == 0 || progress.Step == progress.TotalSteps))

@@ -3,9 +3,9 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using MudBlazor;
 using MudBlazor.Services;
+using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
 using SdBlazor.Web.Components.Generation;
-using SdBlazor.Web.Tests.Support;
 
 namespace SdBlazor.Web.Tests.Components;
 
@@ -23,7 +23,7 @@ public sealed class GenerateFormTests
     private static IRenderedComponent<GenerateForm> RenderForm(BunitContext ctx, List<GenerationRequest> submitted, GenerateFormModel? model = null, long? lastSeed = null) =>
         ctx.Render<GenerateForm>(p => p
             .Add(f => f.Model, model ?? new GenerateFormModel())
-            .Add(f => f.Models, [FakeEngine.Model with { NativeWidth = 96, NativeHeight = 80 }])
+            .Add(f => f.Models, [new ModelDescriptor("form-model", "/models/form-model", 96, 80, true, null)])
             .Add(f => f.LastSeed, lastSeed)
             .Add(f => f.OnGenerate, (GenerationRequest r) => submitted.Add(r)));
 
@@ -57,7 +57,7 @@ public sealed class GenerateFormTests
         var model = new GenerateFormModel();
         RenderForm(ctx, [], model);
         Assert.Equal((96, 80), (model.Width, model.Height));
-        Assert.Equal("fake-mini", model.Model);
+        Assert.Equal("form-model", model.Model);
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class GenerateFormTests
         Assert.Equal(33, request.Steps);
         Assert.Equal(1234, request.Seed);
         Assert.Equal((96, 80), (request.Width, request.Height));
-        Assert.Equal("fake-mini", request.Model);
+        Assert.Equal("form-model", request.Model);
     }
 
     [Fact]
