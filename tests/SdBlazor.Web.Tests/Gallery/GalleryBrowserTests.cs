@@ -72,6 +72,7 @@ public sealed class GalleryBrowserTests : IAsyncLifetime
         await Assertions.Expect(page.GetByText("4242").First).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Use these settings" }).ClickAsync();
 
-        await page.WaitForURLAsync($"**/?fromImage={lighthouse.Key}");
+        // Blazor navigates in-document (history API), so poll the URL rather than wait for a load event.
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/\\?fromImage={lighthouse.Key}$"));
     }
 }
