@@ -72,36 +72,41 @@ public static class GalleryEndpoints
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "The upload was refused");
             }
         }).DisableAntiforgery();
-        gallery.MapGet("/zip", async (string ids, HttpContext http, GalleryIndex index, GalleryStore store, CancellationToken ct) =>
-        {
-            var rows = ids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Take(MaxZipImages + 1)
-                .Select(i => TryRow(i, index, out var row) ? row : null)
-                .OfType<GalleryImage>()
-                .ToList();
-            if (rows.Count == 0) return Results.NotFound();
-            if (rows.Count > MaxZipImages) return Results.Problem($"At most {MaxZipImages} images per download.", statusCode: 400);
-
-            // ZipArchive writes synchronously; build it in a temp file that is deleted when the response is done.
-            var temp = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
-            using (var zip = new ZipArchive(temp, ZipArchiveMode.Create, leaveOpen: true))
-            {
-                foreach (var row in rows)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    await using var source = store.OpenFile(row);
-                    if (source is null) continue;
-                    // PNG data is already compressed.
-                    await using var entry = zip.CreateEntry($"{row.Key}.png", CompressionLevel.NoCompression).Open();
-                    await source.CopyToAsync(entry, ct);
-                }
-            }
-            temp.Position = 0;
-            return Results.File(temp, "application/zip", $"sdblazor-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.zip");
-        });
+        // GET for a few ids; POST (form field "ids") for large selections that would not fit in a URL.
+        gallery.MapGet("/zip", (string ids, GalleryIndex index, GalleryStore store, CancellationToken ct) => ZipAsync(ids, index, store, ct));
+        gallery.MapPost("/zip", ([FromForm] string ids, GalleryIndex index, GalleryStore store, CancellationToken ct) => ZipAsync(ids, index, store, ct))
+            .DisableAntiforgery();
         gallery.MapPost("/rebuild", (GalleryMaintenance maintenance, CancellationToken ct) => Results.Ok(maintenance.Rebuild(ct)));
         gallery.MapPost("/trash/empty", (GalleryStore store) => Results.Ok(new { deleted = store.EmptyTrash() }));
         return app;
+    }
+
+    private static async Task<IResult> ZipAsync(string ids, GalleryIndex index, GalleryStore store, CancellationToken ct)
+    {
+        var rows = ids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Take(MaxZipImages + 1)
+            .Select(i => TryRow(i, index, out var row) ? row : null)
+            .OfType<GalleryImage>()
+            .ToList();
+        if (rows.Count == 0) return Results.NotFound();
+        if (rows.Count > MaxZipImages) return Results.Problem($"At most {MaxZipImages} images per download.", statusCode: 400);
+
+        // ZipArchive writes synchronously; build it in a temp file that is deleted when the response is done.
+        var temp = new FileStream(Path.GetTempFileName(), FileMode.Open, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
+        using (var zip = new ZipArchive(temp, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var row in rows)
+            {
+                ct.ThrowIfCancellationRequested();
+                await using var source = store.OpenFile(row);
+                if (source is null) continue;
+                // PNG data is already compressed.
+                await using var entry = zip.CreateEntry($"{row.Key}.png", CompressionLevel.NoCompression).Open();
+                await source.CopyToAsync(entry, ct);
+            }
+        }
+        temp.Position = 0;
+        return Results.File(temp, "application/zip", $"sdblazor-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.zip");
     }
 
     private static bool TryRow(string id, GalleryIndex index, out GalleryImage row)

@@ -61,6 +61,10 @@ public sealed class GalleryEndpointTests : IDisposable
         using var ms = new MemoryStream();
         await entryStream.CopyToAsync(ms);
         Assert.Equal(png, ms.ToArray());
+
+        var posted = await client.PostAsync("/api/gallery/zip", new FormUrlEncodedContent([new("ids", $"{id},0123456789abcdef01234567")]));
+        using var postedArchive = new ZipArchive(await posted.Content.ReadAsStreamAsync());
+        Assert.Equal([$"{id}.png"], postedArchive.Entries.Select(e => e.Name));
     }
 
     [Theory]

@@ -1,4 +1,4 @@
-// Gallery helpers, loaded as an ES module by the gallery components.
+// Gallery helpers, loaded as an ES module by GalleryBrowser and ImageDetail.
 
 // Calls dotnet.LoadMoreAsync whenever the element after the grid comes within 600 px of the viewport.
 export function observeSentinel(element, dotnet) {
