@@ -18,6 +18,8 @@ public static class GalleryServiceCollectionExtensions
         services.AddSingleton<Thumbnails>();
         services.AddSingleton<UploadValidator>();
         services.AddSingleton<GalleryStore>();
+        // The worker's output seam: finished images go into the gallery (AddGeneration keeps this registration).
+        services.AddSingleton<Generation.IGenerationOutputStore, GalleryOutputStore>();
         services.AddSingleton<GalleryMaintenance>();
         services.AddSingleton<GalleryPrefill>();
         services.AddHostedService<GalleryStartup>();

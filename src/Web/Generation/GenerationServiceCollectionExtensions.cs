@@ -31,7 +31,8 @@ public static class GenerationServiceCollectionExtensions
     {
         app.MapHub<GenerationHub>(GenerationHubPaths.Hub);
         app.MapGenerationEndpoints();
-        app.MapPngOutputImages();
+        // The plain PNG store serves /api/images/{id} only when it is the registered store (the gallery serves it otherwise).
+        if (app.ServiceProvider.GetService<PngOutputStore>() is not null) app.MapPngOutputImages();
         return app;
     }
 }

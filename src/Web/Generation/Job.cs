@@ -31,6 +31,9 @@ public sealed class Job
     public List<string> ImageIds { get; set; } = [];
     public GenerationSummary? Result { get; set; }
 
+    /// <summary>Gallery image this job started from (img2img "from this"), for the result's lineage.</summary>
+    public string? ParentImageId { get; set; }
+
     /// <summary>The job this one was resubmitted from, if any.</summary>
     public string? ResubmittedFrom { get; set; }
 

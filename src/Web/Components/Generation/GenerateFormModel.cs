@@ -29,6 +29,27 @@ public sealed class GenerateFormModel
     public string? InitImageName { get; set; }
     public double Strength { get; set; } = 0.75;
 
+    /// <summary>Fills the form from a request (gallery "use these settings" / "img2img from this"); a set seed becomes Fixed.</summary>
+    public void Fill(GenerationRequest request)
+    {
+        Prompt = request.Prompt;
+        NegativePrompt = request.NegativePrompt;
+        Model = request.Model ?? Model;
+        Sampler = request.Sampler;
+        ScheduleType = request.ScheduleType;
+        Steps = request.Steps;
+        CfgScale = request.CfgScale;
+        SeedMode = request.Seed >= 0 ? SeedMode.Fixed : SeedMode.Random;
+        Seed = request.Seed;
+        if (request.Width is { } width) Width = width;
+        if (request.Height is { } height) Height = height;
+        BatchCount = request.BatchCount;
+        BatchSize = request.BatchSize;
+        InitImage = request.InitImage;
+        InitImageName = request.InitImage is null ? null : "from gallery";
+        Strength = request.Strength;
+    }
+
     /// <param name="lastSeed">The resolved seed of the last finished job (for "reuse last").</param>
     public GenerationRequest ToRequest(long? lastSeed) => new()
     {
