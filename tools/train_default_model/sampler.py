@@ -8,7 +8,7 @@ from common import SCALING_FACTOR
 # init_noise_sigma: "sqrt" = sqrt(max_sigma^2 + 1) (as specified for the SdBlazor engine, and diffusers
 # ~0.17-0.21); "max" = max_sigma (what diffusers >= 0.22 and <= 0.16 return for timestep_spacing linspace/trailing).
 # The two differ by 0.23 % (14.6488 vs 14.6146). Parity fixtures use INIT_SIGMA_MODE.
-INIT_SIGMA_MODE = "sqrt"
+INIT_SIGMA_MODE = "max"
 
 
 def euler_schedule(steps, init_sigma_mode=None):
