@@ -11,7 +11,8 @@ public sealed class QueueDatabase : IDisposable
     {
         FilePath = dataFolder.File(options.Value.QueueFile);
         // Our own mapper: BsonMapper.Global builds entity maps lazily and is not safe when two hosts start at once.
-        var mapper = new BsonMapper();
+        // EmptyStringToNull off: an empty negative prompt must come back as "", not null (requests are replayed on resubmit).
+        var mapper = new BsonMapper { EmptyStringToNull = false };
         mapper.Entity<Job>().Id(j => j.Id, autoId: false);
         Database = new LiteDatabase(new ConnectionString { Filename = FilePath, Connection = ConnectionType.Direct }, mapper);
     }

@@ -183,10 +183,11 @@ public sealed class Txt2ImgTests(SdApiFactory factory) : IClassFixture<SdApiFact
         Assert.Equal(JobStatus.Completed, notKeptJob.Status);
         Assert.Empty(notKeptJob.ImageIds);
         var id = Assert.Single(keptJob.ImageIds);
-        // The output store registered on this branch is the web branch's default PNG store (the gallery replaces it later).
-        var file = factory.Services.GetRequiredService<PngOutputStore>().FileOf(id);
-        Assert.NotNull(file);
-        Assert.Equal(Png.Signature, File.ReadAllBytes(file)[..8]);
+        // The registered output store is the gallery: the kept image is served as a PNG by /api/images/{id}.
+        var response = await factory.CreateClient().GetAsync($"/api/images/{id}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(Png.Signature, bytes[..8]);
     }
 
     internal static string[] Strings(JsonElement e, string name) => [.. e.GetProperty(name).EnumerateArray().Select(x => x.GetString()!)];
