@@ -3,7 +3,8 @@ namespace SdBlazor.Shared.Hubs;
 /// <summary>
 /// What the server calls on clients of <c>/hubs/generation</c>. Clients receive the events of the jobs they submitted
 /// or subscribed to. Hub methods (client → server): <c>Submit(GenerationRequest) → job id</c>,
-/// <c>Subscribe(jobId) → JobSnapshot?</c>, <c>Unsubscribe(jobId)</c>, <c>Cancel(jobId) → bool</c>, <c>Skip(jobId) → bool</c>.
+/// <c>Subscribe(jobId) → JobSnapshot?</c>, <c>Unsubscribe(jobId)</c>, <c>Cancel(jobId) → bool</c>, <c>Skip(jobId) → bool</c>,
+/// <c>Resubmit(jobId) → new job id</c>.
 /// </summary>
 public interface IGenerationClient
 {

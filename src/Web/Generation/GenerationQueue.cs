@@ -201,6 +201,7 @@ public sealed class GenerationQueue
     {
         var active = _jobs.Query().Where(j => j.Status == JobStatus.Running || j.Status == JobStatus.Queued).ToList()
             .OrderBy(j => j.Status == JobStatus.Running ? 0 : 1).ThenBy(j => j.Order);
+        if (recentFinished <= 0) return [.. active];
         var finished = _jobs.Query().Where(j => j.Status != JobStatus.Running && j.Status != JobStatus.Queued)
             .OrderByDescending(j => j.Order).Limit(recentFinished).ToList();
         return [.. active, .. finished];

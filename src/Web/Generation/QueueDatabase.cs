@@ -10,7 +10,10 @@ public sealed class QueueDatabase : IDisposable
     public QueueDatabase(DataFolder dataFolder, IOptions<GenerationOptions> options)
     {
         FilePath = dataFolder.File(options.Value.QueueFile);
-        Database = new LiteDatabase(new ConnectionString { Filename = FilePath, Connection = ConnectionType.Direct });
+        // Our own mapper: BsonMapper.Global builds entity maps lazily and is not safe when two hosts start at once.
+        var mapper = new BsonMapper();
+        mapper.Entity<Job>().Id(j => j.Id, autoId: false);
+        Database = new LiteDatabase(new ConnectionString { Filename = FilePath, Connection = ConnectionType.Direct }, mapper);
     }
 
     public string FilePath { get; }

@@ -40,6 +40,23 @@ public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient
 
     public Task Unsubscribe(string jobId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(jobId));
 
+    /// <summary>Queues a copy of a finished (e.g. Interrupted) job and joins its events.</summary>
+    public async Task<string> Resubmit(string jobId)
+    {
+        var id = Job.NewId();
+        await Groups.AddToGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(id));
+        try
+        {
+            queue.Resubmit(jobId, owner: Context.ConnectionId, newId: id);
+            return id;
+        }
+        catch (GenerationValidationException ex)
+        {
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(id));
+            throw new HubException(ex.Message);
+        }
+    }
+
     public bool Cancel(string jobId) => queue.Cancel(jobId);
 
     public bool Skip(string jobId) => queue.Skip(jobId);

@@ -32,8 +32,8 @@ public sealed class GenerateFormModel
     /// <param name="lastSeed">The resolved seed of the last finished job (for "reuse last").</param>
     public GenerationRequest ToRequest(long? lastSeed) => new()
     {
-        Prompt = Prompt,
-        NegativePrompt = NegativePrompt,
+        Prompt = Prompt ?? "",
+        NegativePrompt = NegativePrompt ?? "",
         Model = Model,
         Sampler = Sampler,
         ScheduleType = ScheduleType,

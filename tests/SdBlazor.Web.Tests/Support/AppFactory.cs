@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Mvc.Testing;
+using SdBlazor.Shared.Hubs;
+
+namespace SdBlazor.Web.Tests.Support;
+
+/// <summary>
+/// The real app (real engine, real default model, real LiteDB) in a test host, with its own data folder.
+/// Several factories may share one folder one after another (restart tests); the folder is deleted by its owner.
+/// </summary>
+public sealed class AppFactory : WebApplicationFactory<Program>
+{
+    private readonly bool _ownsDataFolder;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    public AppFactory(string? dataPath = null, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        _ownsDataFolder = dataPath is null;
+        DataPath = dataPath ?? NewDataFolder();
+        _settings = settings ?? new Dictionary<string, string?>();
+    }
+
+    public string DataPath { get; }
+
+    public static string NewDataFolder()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "sdblazor-web-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("Gallery:DataPath", DataPath);
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        // TEMP until the engine lands on main: lets the plumbing run. Removed once AddSdEngine is in Program.cs.
+        builder.ConfigureTestServices(s => Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<SdBlazor.Engine.Pipelines.IGenerationEngine, FakeEngine>(s));
+    }
+
+    public HubConnection Connect(HttpTransportType transport)
+    {
+        var server = Server;
+        return new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, GenerationHubPaths.Hub), options =>
+            {
+                options.Transports = transport;
+                options.SkipNegotiation = transport == HttpTransportType.WebSockets;
+                options.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                options.WebSocketFactory = async (context, cancellationToken) =>
+                    await server.CreateWebSocketClient().ConnectAsync(context.Uri, cancellationToken);
+            })
+            .AddMessagePackProtocol()
+            .Build();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_ownsDataFolder) TryDelete(DataPath);
+    }
+
+    public static void TryDelete(string path)
+    {
+        try { Directory.Delete(path, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
