@@ -21,7 +21,8 @@ public sealed class GalleryDatabase : IDisposable
         {
             _db = Open(path);
         }
-        catch (Exception ex) when (ex is LiteException or InvalidCastException or IOException && File.Exists(path))
+        // Garbage in the header surfaces as all kinds of exceptions; an IOException (file in use) is not corruption.
+        catch (Exception ex) when (File.Exists(path) && ex is not (IOException or OutOfMemoryException or UnauthorizedAccessException))
         {
             var aside = $"{path}.corrupt-{DateTime.UtcNow:yyyyMMddHHmmss}";
             logger?.LogError(ex, "Gallery index {Path} could not be opened; moved to {Aside} and rebuilding from the image files", path, aside);

@@ -11,7 +11,15 @@ public sealed class GalleryIndex(GalleryDatabase db)
 
     public GalleryDatabase Database => db;
 
-    public void Insert(GalleryImage image, GalleryThumbnail? thumbnail) => db.InTransaction(() =>
+    public void Insert(GalleryImage image, GalleryThumbnail? thumbnail) => db.InTransaction(() => InsertCore(image, thumbnail));
+
+    /// <summary>Many rows in one transaction (rebuild, reconciliation): one commit instead of one per image.</summary>
+    public void InsertMany(IReadOnlyCollection<(GalleryImage Image, GalleryThumbnail? Thumbnail)> rows) => db.InTransaction(() =>
+    {
+        foreach (var (image, thumbnail) in rows) InsertCore(image, thumbnail);
+    });
+
+    private void InsertCore(GalleryImage image, GalleryThumbnail? thumbnail)
     {
         db.Images.Insert(image);
         db.Keys.Upsert(GalleryKeys.FactsOf(image).Distinct().Select(f => new GalleryKey { Id = GalleryKeys.Compose(f, image.Id) }));
@@ -19,7 +27,7 @@ public sealed class GalleryIndex(GalleryDatabase db)
         if (thumbnail is not null) db.Thumbnails.Upsert(thumbnail);
         if (image.TrashedUtc is null && !image.Missing)
             foreach (var facet in FacetsOf(image)) AddToFacet(facet, +1);
-    });
+    }
 
     public GalleryImage? Get(ObjectId id) => db.Images.FindById(id);
 
@@ -106,11 +114,12 @@ public sealed class GalleryIndex(GalleryDatabase db)
         }
 
         var results = new List<GalleryImage>(pageSize);
-        var batch = Math.Min(pageSize * 2, MaxBatch);
+        // One more than a page: with a single condition every candidate matches, so one batch is enough.
+        var batch = Math.Min(pageSize + 1, MaxBatch);
         var exhausted = false;
         while (results.Count < pageSize && !exhausted && lo <= hi)
         {
-            var candidates = fact is null ? ScanImages(lo, hi, descending, batch) : ScanKeys(fact, lo, hi, descending, batch);
+            var candidates = fact is null ? ScanImages(lo, hi, descending, batch) : ScanKeys(fact, RequiredFacts(query, words, fact), lo, hi, descending, batch);
             exhausted = candidates.Count < batch;
             foreach (var image in candidates)
             {
@@ -153,7 +162,19 @@ public sealed class GalleryIndex(GalleryDatabase db)
             .Limit(limit)
             .ToList();
 
-    private List<GalleryImage> ScanKeys(string fact, ObjectId lo, ObjectId hi, bool descending, int limit)
+    /// <summary>Facts a match must have besides the driving one; checked as key lookups before any row is loaded.</summary>
+    private static List<string> RequiredFacts(GalleryQuery q, List<string> words, string driving)
+    {
+        var facts = words.Select(GalleryKeys.Word).ToList();
+        if (!string.IsNullOrWhiteSpace(q.Album)) facts.Add(GalleryKeys.Album(q.Album));
+        if (!string.IsNullOrWhiteSpace(q.Model)) facts.Add(GalleryKeys.Model(q.Model));
+        if (q.FavouritesOnly) facts.Add(GalleryKeys.Favourite);
+        if (q.Trash) facts.Add(GalleryKeys.Trash);
+        facts.Remove(driving);
+        return facts;
+    }
+
+    private List<GalleryImage> ScanKeys(string fact, List<string> required, ObjectId lo, ObjectId hi, bool descending, int limit)
     {
         var keys = db.Keys.Query()
             .Where(LiteDB.Query.Between("_id", GalleryKeys.Compose(fact, lo), GalleryKeys.Compose(fact, hi)))
@@ -164,6 +185,12 @@ public sealed class GalleryIndex(GalleryDatabase db)
         foreach (var key in keys)
         {
             var id = GalleryKeys.IdOf(key.Id);
+            if (!required.TrueForAll(f => db.Keys.FindById(GalleryKeys.Compose(f, id)) is not null))
+            {
+                // Not a match: a placeholder keeps the scan position without loading the row.
+                images.Add(new GalleryImage { Id = id, Missing = true });
+                continue;
+            }
             // A key without its row (only possible after a crash between LiteDB pages) stands in as an empty, non-matching row
             // so paging still advances past it.
             images.Add(db.Images.FindById(id) ?? new GalleryImage { Id = id, Missing = true });

@@ -33,13 +33,8 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
             var known = index.FileNames();
             var onDisk = pngs.ToHashSet(StringComparer.Ordinal);
 
-            int indexed = 0, unreadable = 0, missing = 0, recovered = 0;
-            foreach (var file in pngs)
-            {
-                ct.ThrowIfCancellationRequested();
-                if (known.ContainsKey(file)) continue;
-                if (IndexFile(file, userData: null)) indexed++; else unreadable++;
-            }
+            int missing = 0, recovered = 0;
+            var (indexed, unreadable) = IndexFiles(pngs.Where(f => !known.ContainsKey(f)), userData: null, ct);
             foreach (var (file, id) in known)
             {
                 if (onDisk.Contains(file)) continue;
@@ -87,12 +82,7 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
 
             var (pngs, temps) = files.Enumerate();
             var removedTemps = RemoveStaleTemps(temps);
-            int indexed = 0, unreadable = 0;
-            foreach (var file in pngs)
-            {
-                ct.ThrowIfCancellationRequested();
-                if (IndexFile(file, userData)) indexed++; else unreadable++;
-            }
+            var (indexed, unreadable) = IndexFiles(pngs, userData, ct);
             db.Checkpoint();
             var report = new ReconcileReport(pngs.Count, indexed, 0, 0, unreadable, removedTemps, sw.Elapsed);
             LastReport = report;
@@ -105,50 +95,88 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
         }
     }
 
-    /// <summary>Indexes one PNG. The id comes from the file name, else our chunk, else a new one from the file's time.</summary>
-    private bool IndexFile(string file, Dictionary<ObjectId, (bool Favourite, List<string> Albums)>? userData)
+    private const int InsertBatch = 256;
+
+    /// <summary>
+    /// Indexes files: reading and thumbnailing in parallel, inserting in batches of one transaction each.
+    /// Returns how many were indexed and how many could not be read.
+    /// </summary>
+    private (int Indexed, int Unreadable) IndexFiles(IEnumerable<string> fileNames, Dictionary<ObjectId, (bool Favourite, List<string> Albums)>? userData, CancellationToken ct)
+    {
+        int indexed = 0, unreadable = 0;
+        foreach (var chunk in fileNames.Chunk(InsertBatch))
+        {
+            ct.ThrowIfCancellationRequested();
+            var prepared = chunk.AsParallel().AsOrdered().WithCancellation(ct).Select(Prepare).ToList();
+            var rows = new List<(GalleryImage, GalleryThumbnail?)>();
+            var ids = new HashSet<ObjectId>();
+            foreach (var (file, read) in chunk.Zip(prepared))
+            {
+                if (read is null) { unreadable++; continue; }
+                if (Place(file, read, userData, ids) is { } row) rows.Add(row);
+                indexed++;
+            }
+            index.InsertMany(rows);
+        }
+        return (indexed, unreadable);
+    }
+
+    private sealed record PreparedFile(EmbeddedMetadata Metadata, DateTime FileTime, long Size, int Width, int Height, Func<ObjectId, GalleryThumbnail> Thumbnail);
+
+    /// <summary>Reads one PNG's metadata and makes its thumbnail (thread-safe; no index access).</summary>
+    private PreparedFile? Prepare(string file)
     {
         try
         {
             var path = files.FullPath(file);
             var bytes = File.ReadAllBytes(path);
             var metadata = EmbeddedMetadata.From(PngTextChunks.Read(new MemoryStream(bytes)));
-            var fileTime = File.GetLastWriteTimeUtc(path);
-
-            var id = ImageIds.TryParse(Path.GetFileNameWithoutExtension(file), out var fromName) ? fromName
-                : ImageIds.TryParse(metadata.Id, out var fromChunk) ? fromChunk
-                : ImageIds.New(metadata.CreatedUtc ?? fileTime);
-
-            if (index.Get(id) is { } existing)
-            {
-                if (existing.FileName != file && !files.Exists(existing.FileName))
-                {
-                    // The same image under a new name (e.g. a trash move interrupted before the index was updated).
-                    existing.FileName = file;
-                    existing.Missing = false;
-                    existing.TrashedUtc = GalleryFiles.IsInTrash(file) ? existing.TrashedUtc ?? fileTime : null;
-                    index.Update(existing);
-                    return true;
-                }
-                id = ImageIds.New(metadata.CreatedUtc ?? fileTime);
-            }
-
             using var image = Image.Load<Rgb24>(bytes);
-            var row = GalleryRows.From(id, metadata.CreatedUtc ?? id.CreationTime, file, bytes.Length, metadata, image.Width, image.Height);
-            if (row.TrashedUtc is not null) row.TrashedUtc = fileTime;
-            if (userData?.TryGetValue(id, out var user) == true)
-            {
-                row.Favourite = user.Favourite;
-                row.Albums = user.Albums;
-            }
-            index.Insert(row, thumbnails.Make(id, image));
-            return true;
+            var thumb = thumbnails.Make(ObjectId.Empty, image);
+            return new PreparedFile(metadata, File.GetLastWriteTimeUtc(path), bytes.Length, image.Width, image.Height,
+                id => new GalleryThumbnail { Id = id, Data = thumb.Data, ContentType = thumb.ContentType });
         }
         catch (Exception ex) when (ex is ImageFormatException or IOException or UnauthorizedAccessException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             logger.LogWarning(ex, "Gallery file {File} could not be indexed", file);
-            return false;
+            return null;
         }
+    }
+
+    /// <summary>
+    /// Decides the row of a read file. The id comes from the file name, else our chunk, else a new one from the
+    /// file's time. Returns null when an existing row was updated instead (the same image under a new name).
+    /// </summary>
+    private (GalleryImage, GalleryThumbnail?)? Place(string file, PreparedFile read, Dictionary<ObjectId, (bool Favourite, List<string> Albums)>? userData, HashSet<ObjectId> batchIds)
+    {
+        var metadata = read.Metadata;
+        var id = ImageIds.TryParse(Path.GetFileNameWithoutExtension(file), out var fromName) ? fromName
+            : ImageIds.TryParse(metadata.Id, out var fromChunk) ? fromChunk
+            : ImageIds.New(metadata.CreatedUtc ?? read.FileTime);
+
+        if (index.Get(id) is { } existing)
+        {
+            if (existing.FileName != file && !files.Exists(existing.FileName))
+            {
+                // E.g. a trash move interrupted before the index was updated.
+                existing.FileName = file;
+                existing.Missing = false;
+                existing.TrashedUtc = GalleryFiles.IsInTrash(file) ? existing.TrashedUtc ?? read.FileTime : null;
+                index.Update(existing);
+                return null;
+            }
+            id = ImageIds.New(metadata.CreatedUtc ?? read.FileTime);
+        }
+        if (!batchIds.Add(id)) id = ImageIds.New(metadata.CreatedUtc ?? read.FileTime);
+
+        var row = GalleryRows.From(id, metadata.CreatedUtc ?? id.CreationTime, file, read.Size, metadata, read.Width, read.Height);
+        if (row.TrashedUtc is not null) row.TrashedUtc = read.FileTime;
+        if (userData?.TryGetValue(id, out var user) == true)
+        {
+            row.Favourite = user.Favourite;
+            row.Albums = user.Albums;
+        }
+        return (row, read.Thumbnail(id));
     }
 
     private int RemoveStaleTemps(List<string> temps)
