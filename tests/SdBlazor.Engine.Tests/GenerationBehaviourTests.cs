@@ -136,7 +136,7 @@ public sealed class GenerationBehaviourTests : IDisposable
 
         Assert.NotNull(jpeg);
         using var preview = Image.Load<Rgb24>(jpeg);
-        Assert.Equal((32, 32), (preview.Width, preview.Height));
+        Assert.Equal((16, 16), (preview.Width, preview.Height));
         Assert.Equal("JPEG", Image.DetectFormat(jpeg)!.Name);
     }
 

@@ -27,26 +27,37 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
         foreach (var provider in Candidates(engine.ExecutionProvider))
         {
             if (_unavailable.ContainsKey(provider)) continue;
-            SessionOptions? sessionOptions = null;
+            SessionOptions sessionOptions;
             try
             {
                 sessionOptions = CreateOptions(provider, engine);
-                var session = new InferenceSession(modelPath, sessionOptions);
-                return new OnnxSession(session, sessionOptions, role, modelPath, provider);
             }
             catch (Exception ex) when (provider != Cpu && ex is EntryPointNotFoundException or DllNotFoundException or OnnxRuntimeException)
             {
-                sessionOptions?.Dispose();
+                // The provider is not in this ONNX Runtime build (or its native libraries are missing): remember why.
                 var cause = $"{ex.GetType().Name}: {FirstLine(ex.Message)}";
                 _unavailable[provider] = cause;
                 if (engine.ExecutionProvider == ExecutionProviderKind.Auto)
                     logger.LogInformation("Execution provider {Provider} is not available ({Cause}); trying the next one.", provider, cause);
                 else
                     logger.LogWarning("Execution provider {Provider} was requested (Engine:ExecutionProvider = {Choice}) but is not available ({Cause}); falling back to CPU.", provider, engine.ExecutionProvider, cause);
+                continue;
+            }
+
+            try
+            {
+                var session = new InferenceSession(modelPath, sessionOptions);
+                return new OnnxSession(session, sessionOptions, role, modelPath, provider);
+            }
+            catch (OnnxRuntimeException ex) when (provider != Cpu)
+            {
+                // The provider exists but cannot run this model (device missing, unsupported operator): CPU for this session only.
+                sessionOptions.Dispose();
+                logger.LogWarning("{Role}: cannot create a session on {Provider} ({Cause}); falling back to CPU.", role, provider, FirstLine(ex.Message));
             }
             catch (OnnxRuntimeException ex)
             {
-                sessionOptions?.Dispose();
+                sessionOptions.Dispose();
                 throw new ModelFolderException($"{role}: ONNX Runtime cannot load '{modelPath}': {FirstLine(ex.Message)}", ex);
             }
         }

@@ -92,6 +92,9 @@ public sealed class UNetRunner : IDisposable
 
     public void UploadHiddenStates() => _hidden!.Upload();
 
+    /// <summary>The bare ONNX Runtime call of <see cref="Run"/> on the same OrtValues (no conversions): the benchmark's baseline.</summary>
+    internal void RunSessionOnly(RunOptions runOptions) => _session.Session.Run(runOptions, _inputNames, _inputs, _outputNames, _outputs);
+
     /// <summary>One UNet call on <see cref="Sample"/> at <paramref name="timestep"/>; the result lands in <see cref="Output"/>.</summary>
     /// <remarks>Integer timestep inputs get the timestep truncated, as diffusers' ONNX pipeline's numpy cast does.</remarks>
     public void Run(float timestep, RunOptions runOptions)

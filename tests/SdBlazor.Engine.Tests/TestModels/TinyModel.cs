@@ -20,6 +20,8 @@ public sealed record TinyModelOptions
     public int? SampleSize { get; init; } = 8;
     public float? ScalingFactor { get; init; }
     public string? LatentPreviewJson { get; init; }
+    /// <summary>Adds this many chained 512×512 MatMuls to the UNet (result × 0), to make one run slow enough to abort mid-way.</summary>
+    public int SlowUNetMatMuls { get; init; }
 }
 
 /// <summary>
@@ -111,6 +113,16 @@ public static class TinyModel
         var wave = b.Node("Mul", [b.Node("Sin", [sample]), b.FloatConstant([0.1f])]);
         var sum = b.Node("Add", [b.Node("Add", [half, wave]), ctx4]);
         var result = b.Node("Add", [sum, b.Node("Mul", [t4, b.FloatConstant([0.001f])])]);
+        if (o.SlowUNetMatMuls > 0)
+        {
+            // Depends on the input so ONNX Runtime cannot constant-fold it; tanh keeps it finite; × 0 keeps the output unchanged.
+            const int n = 512;
+            var w = b.FloatConstant(Enumerable.Range(0, n * n).Select(i => MathF.Sin(i) * 0.05f).ToArray(), n, n);
+            var x = b.Node("Add", [w, b.Node("ReduceMean", [sample], ("keepdims", 0L))]);
+            for (var i = 0; i < o.SlowUNetMatMuls; i++) x = b.Node("Tanh", [b.Node("MatMul", [x, w])]);
+            var zero = b.Node("Mul", [b.Node("ReduceMean", [x], ("keepdims", 0L)), b.FloatConstant([0f])]);
+            result = b.Node("Add", [result, zero]);
+        }
         Finish(b, o, result, "out_sample");
         return b;
     }
