@@ -1,8 +1,10 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
 using SdBlazor.Shared.Hubs;
 using SdBlazor.Web.Generation;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Hubs;
 
@@ -10,9 +12,11 @@ namespace SdBlazor.Web.Hubs;
 /// Generation for non-Blazor clients. Holds no state: jobs live in <see cref="GenerationQueue"/>, events are pushed by
 /// <see cref="JobNotifier"/> to the group <c>job:{id}</c>, which a connection joins by submitting or subscribing.
 /// </summary>
+[Authorize(Policy = SharingPolicies.Member)]
 public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient>
 {
     /// <returns>The new job's id. Invalid requests fail with a <see cref="HubException"/> saying what is allowed.</returns>
+    [Authorize(Policy = SharingPolicies.Member)]
     public async Task<string> Submit(GenerationRequest request)
     {
         var id = Job.NewId();
@@ -31,6 +35,7 @@ public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient
     }
 
     /// <returns>The job's current state (events from now on follow), or <c>null</c> for an unknown id.</returns>
+    [Authorize(Policy = SharingPolicies.Member)]
     public async Task<JobSnapshot?> Subscribe(string jobId)
     {
         if (queue.Get(jobId) is null) return null;
@@ -38,9 +43,11 @@ public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient
         return queue.Get(jobId) is { } job ? Snapshot.Of(job, queue) : null;
     }
 
+    [Authorize(Policy = SharingPolicies.Member)]
     public Task Unsubscribe(string jobId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(jobId));
 
     /// <summary>Queues a copy of a finished (e.g. Interrupted) job and joins its events.</summary>
+    [Authorize(Policy = SharingPolicies.Member)]
     public async Task<string> Resubmit(string jobId)
     {
         var id = Job.NewId();
@@ -57,7 +64,9 @@ public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient
         }
     }
 
+    [Authorize(Policy = SharingPolicies.Member)]
     public bool Cancel(string jobId) => queue.Cancel(jobId);
 
+    [Authorize(Policy = SharingPolicies.Member)]
     public bool Skip(string jobId) => queue.Skip(jobId);
 }
