@@ -38,6 +38,8 @@ public sealed class AppFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Development");
         builder.UseSetting("Gallery:DataPath", DataPath);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        // TestServer requests have no remote address; these tests are the local owner (see TestRemoteAddress).
+        builder.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new TestRemoteAddress(System.Net.IPAddress.Loopback)));
         // TEMP until the engine lands on main: lets the plumbing run. Removed once AddSdEngine is in Program.cs.
         builder.ConfigureTestServices(s => Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<SdBlazor.Engine.Pipelines.IGenerationEngine, FakeEngine>(s));
     }
