@@ -84,7 +84,7 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         await page.ReloadAsync();
         await Assertions.Expect(page.GetByText("This link is not available")).ToBeVisibleAsync();
 
-        Assert.Empty(problems.Where(p => !p.Contains("404") && !p.Contains("401")));
+        Assert.DoesNotContain(problems, p => !p.Contains("404") && !p.Contains("401"));
     }
 
     [Fact]
