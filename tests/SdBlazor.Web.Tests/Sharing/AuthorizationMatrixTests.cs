@@ -26,12 +26,12 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
     private static readonly Dictionary<string, Access> Expected = new()
     {
         // Gallery
-        ["GET /api/images/{id}"] = Access.Member,
+        ["GET /api/images/{id}/"] = Access.Member,
         ["GET /api/images/{id}/thumb"] = Access.Member,
         ["GET /api/images/{id}/metadata"] = Access.Member,
-        ["DELETE /api/images/{id}"] = Access.Owner,
+        ["DELETE /api/images/{id}/"] = Access.Owner,
         ["POST /api/images/{id}/restore"] = Access.Owner,
-        ["GET /api/gallery"] = Access.Member,
+        ["GET /api/gallery/"] = Access.Member,
         ["POST /api/gallery/import"] = Access.Member,
         ["POST /api/gallery/inspect"] = Access.Member,
         ["GET /api/gallery/zip"] = Access.Member,
@@ -43,7 +43,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET /api/jobs/{id}"] = Access.Member,
         ["DELETE /api/jobs/{id}"] = Access.Member,
         ["GET /api/images/{id:regex(^[a-f0-9]{{32}}-[0-9]{{1,4}}$)}"] = Access.Member,
-        ["POST /hubs/generation/negotiate"] = Access.Member,
+        ["* /hubs/generation/negotiate"] = Access.Member,
         ["* /hubs/generation"] = Access.Member,
         // A1111 API
         ["POST /sdapi/v1/txt2img"] = Access.Member,
@@ -61,13 +61,16 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET /openapi/v1.json"] = Access.Member,
         ["GET /scalar/{documentName?}"] = Access.Member,
         ["GET /api-docs"] = Access.Member,
+        ["GET /scalar/scalar.js"] = Access.Anonymous,
+        ["GET /scalar/scalar.aspnetcore.js"] = Access.Anonymous,
+        ["GET /scalar/favicon.svg"] = Access.Anonymous,
         // Sharing
         ["GET /s/{token}/images/{id}"] = Access.Anonymous,
         ["GET /s/{token}/images/{id}/thumb"] = Access.Anonymous,
         ["GET /s/{token}/live/state"] = Access.Anonymous,
         ["GET /s/{token}/live/frame"] = Access.Anonymous,
-        ["GET /api/shares"] = Access.Member,
-        ["POST /api/shares"] = Access.Member,
+        ["GET /api/shares/"] = Access.Member,
+        ["POST /api/shares/"] = Access.Member,
         ["POST /api/shares/{id}/revoke"] = Access.Member,
         ["DELETE /api/shares/{id}"] = Access.Member,
         ["POST /logout"] = Access.Viewer,
@@ -84,6 +87,15 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET,POST /s/{Token}"] = Access.Anonymous,
     };
 
+    // Framework endpoints that cannot carry metadata of ours: the Blazor circuit (its pages authorize themselves, and
+    // visitors' pages are static), and framework redirects/file fallback. They stay behind the fallback policy
+    // (any signed-in account); listed by name so that nothing else may rely on it.
+    private static readonly HashSet<string> FrameworkOnFallback =
+    [
+        "* /_blazor", "* /_blazor/negotiate", "* /_blazor/disconnect/", "* /_blazor/initializers/",
+        "GET /_framework/opaque-redirect", "GET,HEAD /{**path:file}",
+    ];
+
     [Fact]
     public async Task Every_endpoint_states_a_policy_and_matches_the_table()
     {
@@ -93,6 +105,11 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         foreach (var (key, endpoint) in endpoints)
         {
             var actual = LevelOf(endpoint);
+            if (FrameworkOnFallback.Contains(key))
+            {
+                if (actual is not null) problems.Add($"{key}: framework endpoint now states {actual}; move it to the table");
+                continue;
+            }
             if (actual is null) problems.Add($"{key}: states no policy (only the fallback would guard it)");
             else if (!Expected.TryGetValue(key, out var expected)) problems.Add($"{key}: new endpoint ({actual}); add it to the table");
             else if (actual != expected) problems.Add($"{key}: is {actual}, the table says {expected}");
@@ -152,7 +169,8 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
 
         var problems = new List<string>();
         var checkedCount = 0;
-        foreach (var (key, endpoint) in AppEndpoints(app))
+        // Logging out last: it ends each client's login.
+        foreach (var (key, endpoint) in AppEndpoints(app).OrderBy(p => p.Key == "POST /logout"))
         {
             if (!Expected.TryGetValue(key, out var required)) continue;
             foreach (var method in MethodsOf(key))

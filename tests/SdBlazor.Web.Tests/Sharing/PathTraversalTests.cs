@@ -52,7 +52,18 @@ public sealed class PathTraversalTests(ITestOutputHelper output)
             {
                 var url = Build(endpoint.RoutePattern, token, images[1].Key, parameter.Name, attack);
                 using var request = new HttpRequestMessage(new HttpMethod(method), url);
-                using var response = await owner.SendAsync(request);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await owner.SendAsync(request);
+                }
+                catch (InvalidOperationException ex) when (ex.Message.Contains("null characters", StringComparison.Ordinal))
+                {
+                    // The test server refuses NUL in a path before sending (Kestrel answers 400): refused either way.
+                    checkedCount++;
+                    continue;
+                }
+                using var _ = response;
                 checkedCount++;
                 var body = await response.Content.ReadAsStringAsync();
                 // Literal dot segments are resolved (by the client and by Kestrel) to another route before routing:

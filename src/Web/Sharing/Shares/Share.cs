@@ -1,5 +1,7 @@
 namespace SdBlazor.Web.Sharing.Shares;
 
+// Names, not numbers, in the JSON API ("kind": "Album").
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ShareKind>))]
 public enum ShareKind
 {
     /// <summary>Chosen images (also a search result, frozen when the link is made).</summary>
