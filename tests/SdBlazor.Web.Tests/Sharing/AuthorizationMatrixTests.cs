@@ -200,7 +200,11 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         var request = new HttpRequestMessage(new HttpMethod(method), url);
         // Bodies that no handler accepts: authorization runs first, so refusals show; allowed calls fail validation
         // (400/415/422) instead of generating or importing anything.
-        if (method is "POST" or "PUT") request.Content = new StringContent("not json", Encoding.UTF8, "application/json");
+        if (method is "POST" or "PUT")
+            request.Content = url.EndsWith("/import", StringComparison.Ordinal) || url.EndsWith("/inspect", StringComparison.Ordinal)
+                // Form endpoints: another content type would be refused (415) by routing before authorization runs.
+                ? new MultipartFormDataContent { { new StringContent("not an image"), "other", "x.txt" } }
+                : new StringContent("not json", Encoding.UTF8, "application/json");
         return request;
     }
 

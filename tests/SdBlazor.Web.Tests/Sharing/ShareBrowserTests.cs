@@ -109,7 +109,7 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         await page.GotoAsync($"{baseUrl}/s/{token}");
         await Assertions.Expect(page.GetByText("Waiting for the next generation")).ToBeVisibleAsync();
 
-        var job = app.Services.GetRequiredService<GenerationQueue>().Enqueue(new GenerationRequest { Prompt = "a lighthouse", Steps = 24, Width = 64, Height = 64 }, owner: "test");
+        var job = app.Services.GetRequiredService<GenerationQueue>().Enqueue(new GenerationRequest { Prompt = "a lighthouse", Steps = 24, Width = 64, Height = 64, Model = FakeEngine.Model.Name }, owner: "test");
         await Assertions.Expect(page.GetByText("Generating: step")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await page.WaitForFunctionAsync("() => window.__frames.size >= 3", null, new() { Timeout = 30_000 });
         var frames = await page.EvaluateAsync<int>("window.__frames.size");
