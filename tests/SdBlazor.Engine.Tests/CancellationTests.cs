@@ -10,15 +10,20 @@ public sealed class CancellationTests
     [Fact]
     public async Task Cancelling_during_a_slow_unet_run_aborts_it()
     {
-        using var harness = new EngineHarness(new TinyModelOptions { SlowUNetMatMuls = 300 });
+        using var harness = new EngineHarness(new TinyModelOptions { SlowUNetMatMuls = 1500 });
         var request = new GenerationRequest { Prompt = "a cat", Steps = 1, Seed = 1, CfgScale = 1 };
 
         // Load the sessions first (session creation would inflate the timing), then learn how long one warm,
         // uncancelled run takes here.
         using (await harness.Engine.GenerateAsync(request, null, CancellationToken.None)) { }
-        var timer = Stopwatch.StartNew();
-        using (await harness.Engine.GenerateAsync(request, null, CancellationToken.None)) { }
-        var full = timer.Elapsed;
+        var full = TimeSpan.MaxValue;
+        for (var i = 0; i < 2; i++)
+        {
+            var run = Stopwatch.StartNew();
+            using (await harness.Engine.GenerateAsync(request, null, CancellationToken.None)) { }
+            if (run.Elapsed < full) full = run.Elapsed;
+        }
+        var timer = new Stopwatch();
 
         var sink = new RecordingSink();
         using var cts = new CancellationTokenSource(full / 8);
