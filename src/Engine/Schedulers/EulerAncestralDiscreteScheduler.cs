@@ -8,13 +8,6 @@ namespace SdBlazor.Engine.Schedulers;
 /// </summary>
 public sealed class EulerAncestralDiscreteScheduler(SchedulerConfig config) : SigmaSchedulerBase(config)
 {
-    private protected override void BuildSchedule(int numInferenceSteps)
-    {
-        var (timesteps, sigmas) = BuildSigmaSchedule(numInferenceSteps);
-        TimestepsArray = ToFloat(timesteps);
-        SigmasArray = ToFloat(sigmas);
-    }
-
     private protected override void StepCore(ReadOnlySpan<float> modelOutput, int stepIndex, float timestep, Span<float> sample,
         IReadOnlyList<TorchGenerator>? noise)
     {

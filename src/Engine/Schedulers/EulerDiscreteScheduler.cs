@@ -5,13 +5,6 @@ namespace SdBlazor.Engine.Schedulers;
 /// <summary>diffusers' <c>EulerDiscreteScheduler</c> (A1111 "Euler"), with s_churn = 0.</summary>
 public sealed class EulerDiscreteScheduler(SchedulerConfig config) : SigmaSchedulerBase(config)
 {
-    private protected override void BuildSchedule(int numInferenceSteps)
-    {
-        var (timesteps, sigmas) = BuildSigmaSchedule(numInferenceSteps);
-        TimestepsArray = ToFloat(timesteps);
-        SigmasArray = ToFloat(sigmas);
-    }
-
     private protected override void StepCore(ReadOnlySpan<float> modelOutput, int stepIndex, float timestep, Span<float> sample,
         IReadOnlyList<TorchGenerator>? noise)
     {

@@ -14,9 +14,7 @@ public sealed class LmsDiscreteScheduler(SchedulerConfig config) : SigmaSchedule
 
     private protected override void BuildSchedule(int numInferenceSteps)
     {
-        var (timesteps, sigmas) = BuildSigmaSchedule(numInferenceSteps);
-        TimestepsArray = ToFloat(timesteps);
-        SigmasArray = ToFloat(sigmas);
+        base.BuildSchedule(numInferenceSteps);
         _derivatives.Clear();
     }
 

@@ -22,6 +22,14 @@ public abstract class SigmaSchedulerBase : SchedulerBase
         }
     }
 
+    /// <summary>The plain sigma schedule (Euler, Euler a, LMS): timesteps and sigmas as <see cref="BuildSigmaSchedule"/> gives them.</summary>
+    private protected override void BuildSchedule(int numInferenceSteps)
+    {
+        var (timesteps, sigmas) = BuildSigmaSchedule(numInferenceSteps);
+        TimestepsArray = ToFloat(timesteps);
+        SigmasArray = ToFloat(sigmas);
+    }
+
     /// <summary>
     /// Timesteps and sigmas (ending in 0) per diffusers' set_timesteps for these classes: σ interpolated at the spaced
     /// timesteps, or — with <c>use_karras_sigmas</c> — Karras sigmas between the interpolated ends, with timesteps

@@ -13,22 +13,8 @@ namespace SdBlazor.Web.Hubs;
 public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient>
 {
     /// <returns>The new job's id. Invalid requests fail with a <see cref="HubException"/> saying what is allowed.</returns>
-    public async Task<string> Submit(GenerationRequest request)
-    {
-        var id = Job.NewId();
-        // Join first: the worker may start the job the moment it is queued.
-        await Groups.AddToGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(id));
-        try
-        {
-            queue.Enqueue(request, owner: Context.ConnectionId, id: id);
-            return id;
-        }
-        catch (GenerationValidationException ex)
-        {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(id));
-            throw new HubException(ex.Message);
-        }
-    }
+    public Task<string> Submit(GenerationRequest request) =>
+        QueueAndJoin(id => queue.Enqueue(request, owner: Context.ConnectionId, id: id));
 
     /// <returns>The job's current state (events from now on follow), or <c>null</c> for an unknown id.</returns>
     public async Task<JobSnapshot?> Subscribe(string jobId)
@@ -41,13 +27,21 @@ public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient
     public Task Unsubscribe(string jobId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(jobId));
 
     /// <summary>Queues a copy of a finished (e.g. Interrupted) job and joins its events.</summary>
-    public async Task<string> Resubmit(string jobId)
+    public Task<string> Resubmit(string jobId) =>
+        QueueAndJoin(id => queue.Resubmit(jobId, owner: Context.ConnectionId, newId: id));
+
+    public bool Cancel(string jobId) => queue.Cancel(jobId);
+
+    public bool Skip(string jobId) => queue.Skip(jobId);
+
+    private async Task<string> QueueAndJoin(Func<string, Job> enqueue)
     {
         var id = Job.NewId();
+        // Join first: the worker may start the job the moment it is queued.
         await Groups.AddToGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(id));
         try
         {
-            queue.Resubmit(jobId, owner: Context.ConnectionId, newId: id);
+            enqueue(id);
             return id;
         }
         catch (GenerationValidationException ex)
@@ -56,8 +50,4 @@ public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient
             throw new HubException(ex.Message);
         }
     }
-
-    public bool Cancel(string jobId) => queue.Cancel(jobId);
-
-    public bool Skip(string jobId) => queue.Skip(jobId);
 }
