@@ -38,6 +38,6 @@ def tokenizer_dir(run_dir):
 def model_config():
     return {
         "text": {"width": 128, "layers": 4, "heads": 4},
-        "unet": {"ch": [64, 128, 128], "attn": [True, True, False], "ctx_dim": 128},
+        "unet": {"ch": [64, 128, 128], "attn": [True, True, False], "ctx_dim": 128, "coords": True},
         "vae": {"ch": [24, 48, 96, 128], "z": 4},
     }

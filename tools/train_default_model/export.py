@@ -53,7 +53,8 @@ def load_models(run_dir, use_ema=True):
     s = torch.load(os.path.join(run_dir, "unet_final.pt" if os.path.exists(os.path.join(run_dir, "unet_final.pt"))
                                 else "unet_ckpt.pt"))
     te = TextEncoder(len(tok.encoder), cfg["text"]["width"], cfg["text"]["layers"], cfg["text"]["heads"])
-    un = UNet(tuple(cfg["unet"]["ch"]), tuple(cfg["unet"]["attn"]), cfg["unet"]["ctx_dim"])
+    un = UNet(tuple(cfg["unet"]["ch"]), tuple(cfg["unet"]["attn"]), cfg["unet"]["ctx_dim"],
+              coords=cfg["unet"]["coords"])
     te.load_state_dict(s["ema_te" if use_ema else "te"])
     un.load_state_dict(s["ema_unet" if use_ema else "unet"])
     info = {"unet_step": s["step"], "unet_minutes": s["elapsed"] / 60}

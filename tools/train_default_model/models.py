@@ -164,14 +164,28 @@ class TimeProj(nn.Module):
         return torch.cat([torch.cos(a), torch.sin(a)], dim=-1)
 
 
+def coordinate_channels(sample):
+    """Two channels holding each latent pixel's normalised (x, y) in [-1, 1], computed from the sample's own size.
+
+    Convolutions are translation-equivariant, so without them the UNet can only infer where it is from the zero
+    padding at the borders, and binding "top left" / "bottom right" to a place was the weakest part of the first
+    trained model (position at chance level). Built from Range over int64 so the float16 export stays valid."""
+    h, w = sample.shape[2], sample.shape[3]
+    ys = (torch.arange(h).to(sample.dtype) * 2 + 1) / h - 1
+    xs = (torch.arange(w).to(sample.dtype) * 2 + 1) / w - 1
+    zero = sample[:, :1] * 0
+    return torch.cat([zero + xs.reshape(1, 1, 1, -1), zero + ys.reshape(1, 1, -1, 1)], dim=1)
+
+
 class UNet(nn.Module):
-    def __init__(self, ch=(64, 128, 128), attn=(True, True, False), ctx_dim=128, in_ch=4, temb_in=64):
+    def __init__(self, ch=(64, 128, 128), attn=(True, True, False), ctx_dim=128, in_ch=4, temb_in=64, coords=True):
         super().__init__()
         tdim = ch[0] * 4
+        self.coords = coords
         self.time_proj = TimeProj(temb_in)
         self.time_mlp1 = nn.Linear(temb_in, tdim)
         self.time_mlp2 = nn.Linear(tdim, tdim)
-        self.conv_in = nn.Conv2d(in_ch, ch[0], 3, padding=1)
+        self.conv_in = nn.Conv2d(in_ch + (2 if coords else 0), ch[0], 3, padding=1)
         self.down_res = nn.ModuleList()
         self.down_attn = nn.ModuleList()
         self.down_samp = nn.ModuleList()
@@ -209,7 +223,7 @@ class UNet(nn.Module):
     def forward(self, sample, timestep, ctx):
         t = timestep.expand(sample.shape[0]) if timestep.dim() == 1 else timestep
         temb = self.time_mlp2(F.silu(self.time_mlp1(self.time_proj(t))))
-        h = self.conv_in(sample)
+        h = self.conv_in(torch.cat([sample, coordinate_channels(sample)], dim=1) if self.coords else sample)
         skips = [h]
         n = len(self.down_res)
         for i in range(n):

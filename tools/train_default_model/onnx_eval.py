@@ -121,6 +121,8 @@ def run(model, feeds):
         elif op == "ArgMax":
             assert x[0].dtype == torch.int32, "ArgMax input must be int32 (ORT has no int64 ArgMax)"
             y = torch.argmax(x[0].long(), dim=a.get("axis", 0), keepdim=bool(a.get("keepdims", 1)))
+        elif op == "Identity":
+            y = x[0]
         elif op == "Range":
             y = torch.arange(x[0].item(), x[1].item(), x[2].item(), dtype=x[0].dtype)
         else:

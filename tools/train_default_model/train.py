@@ -148,8 +148,12 @@ def cache_latents(run_dir):
     vae.load_state_dict(s["model"])
     t0 = time.time()
     means = encode_means(vae, imgs)
-    mu = means.mean(dim=(0, 2, 3))
-    sd = means.std(dim=(0, 2, 3))
+    if "latent_stats" in s:  # recovered, already-folded VAE (recover_vae.py): fixed stats, folding is an identity
+        mu = torch.tensor(s["latent_stats"]["mean"])
+        sd = torch.tensor(s["latent_stats"]["std"])
+    else:
+        mu = means.mean(dim=(0, 2, 3))
+        sd = means.std(dim=(0, 2, 3))
     # normalised latents == exported encoder mean * 0.18215 (stats folded into quant conv at export)
     x0 = (means - mu[None, :, None, None]) / sd[None, :, None, None]
     # reconstruction quality on the pool
@@ -171,11 +175,13 @@ def cache_latents(run_dir):
 def build_text_unet(vocab_size):
     cfg = model_config()
     te = TextEncoder(vocab_size, cfg["text"]["width"], cfg["text"]["layers"], cfg["text"]["heads"])
-    un = UNet(tuple(cfg["unet"]["ch"]), tuple(cfg["unet"]["attn"]), cfg["unet"]["ctx_dim"])
+    un = UNet(tuple(cfg["unet"]["ch"]), tuple(cfg["unet"]["attn"]), cfg["unet"]["ctx_dim"],
+              coords=cfg["unet"]["coords"])
     return te, un
 
 
-def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p_uncond=0.1, snr_gamma=5.0):
+def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p_uncond=0.1, snr_gamma=5.0,
+               text_lr_mult=2.0):
     final = os.path.join(run_dir, "unet_final.pt")
     if os.path.exists(final):
         log("unet: final exists, skipping")
@@ -188,7 +194,9 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
     torch.manual_seed(UNET_SEED)
     te, un = build_text_unet(len(tok.encoder))
     params = list(te.parameters()) + list(un.parameters())
-    opt = torch.optim.AdamW(params, lr=lr_base, weight_decay=0.01)
+    # the text encoder learns from the UNet's gradient only; a higher rate helped it separate the position words
+    opt = torch.optim.AdamW([{"params": list(te.parameters()), "lr_mult": text_lr_mult},
+                             {"params": list(un.parameters()), "lr_mult": 1.0}], lr=lr_base, weight_decay=0.01)
     ema_te, ema_un = build_text_unet(len(tok.encoder))
     ema_te.load_state_dict(te.state_dict()); ema_un.load_state_dict(un.state_dict())
     ema_params = list(ema_te.parameters()) + list(ema_un.parameters())
@@ -218,7 +226,7 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
             break
         lr = lr_at(lr_base, elapsed / budget)
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g["lr_mult"]
         idx = torch.randint(0, len(x0_all), (batch,))
         x0 = x0_all[idx]
         ids = cap_ids[cap_idx[idx]].clone()

@@ -33,10 +33,39 @@ public sealed class LivePreviewTests
         Assert.Contains("12.5 it/s", preview.Markup);
         Assert.Contains("ETA 1:15", preview.Markup);
 
+        await preview.Find("img[alt='Live preview']").TriggerEventAsync("onload", EventArgs.Empty);
         preview.Render(p => p.Add(x => x.Progress, Step(4, 4)));
         Assert.Equal("api/jobs/job1/preview?v=4", preview.Find("img[alt='Live preview']").GetAttribute("src"));
         Assert.Contains("Step 4 of 40", preview.Markup);
         Assert.DoesNotContain("data:image", preview.Markup);
+    }
+
+    [Fact]
+    public async Task Frames_arriving_while_one_loads_are_skipped_and_the_newest_follows()
+    {
+        await using var ctx = NewContext();
+        var preview = ctx.Render<LivePreview>(p => p.Add(x => x.JobId, "job1").Add(x => x.Progress, Step(1, 1)));
+        string Src() => preview.Find("img[alt='Live preview']").GetAttribute("src")!;
+        Assert.EndsWith("?v=1", Src());
+
+        // Steps 2..5 arrive before the browser has loaded frame 1: the src must not move (it would abort the fetch).
+        for (var i = 2; i <= 5; i++) preview.Render(p => p.Add(x => x.Progress, Step(i, i)));
+        Assert.EndsWith("?v=1", Src());
+        Assert.Contains("Step 5 of 40", preview.Markup);
+
+        // Frame 1 loaded: the newest frame (5) is requested next, never the skipped 2..4.
+        await preview.Find("img[alt='Live preview']").TriggerEventAsync("onload", EventArgs.Empty);
+        Assert.EndsWith("?v=5", Src());
+
+        // A failed fetch also lets the next frame through, so one lost frame does not freeze the preview.
+        preview.Render(p => p.Add(x => x.Progress, Step(6, 6)));
+        Assert.EndsWith("?v=5", Src());
+        await preview.Find("img[alt='Live preview']").TriggerEventAsync("onerror", new Microsoft.AspNetCore.Components.Web.ErrorEventArgs());
+        Assert.EndsWith("?v=6", Src());
+
+        // A new job starts from its own first frame.
+        preview.Render(p => p.Add(x => x.JobId, "job2").Add(x => x.Progress, Step(1, 1) with { JobId = "job2" }));
+        Assert.Equal("api/jobs/job2/preview?v=1", Src());
     }
 
     [Fact]
