@@ -34,7 +34,9 @@ public sealed class GenerationQueue
 
     /// <summary>Validates and queues a request. Throws <see cref="GenerationValidationException"/> with every problem found; nothing is stored then.</summary>
     /// <param name="id">A job id chosen by the caller, so it can subscribe to the job's events before the worker can start it.</param>
-    public Job Enqueue(GenerationRequest request, string? owner = null, string? id = null, string? resubmittedFrom = null)
+    /// <param name="parentImageId">The gallery image an img2img job starts from, so the result's lineage points back to it.</param>
+    public Job Enqueue(GenerationRequest request, string? owner = null, string? id = null, string? resubmittedFrom = null,
+        string? parentImageId = null)
     {
         var errors = _validator.Validate(request);
         if (errors.Count > 0) throw new GenerationValidationException(string.Join(" ", errors));
@@ -48,6 +50,7 @@ public sealed class GenerationQueue
             Owner = owner,
             CreatedUtc = DateTime.UtcNow,
             ResubmittedFrom = resubmittedFrom,
+            ParentImageId = request.InitImage is null ? null : parentImageId,
         };
         int position;
         lock (_gate)
@@ -182,7 +185,7 @@ public sealed class GenerationQueue
         var job = Get(id) ?? throw new GenerationValidationException($"Job '{id}' does not exist.");
         if (!job.Status.IsFinished()) throw new GenerationValidationException($"Job '{id}' is still {job.Status.ToString().ToLowerInvariant()}.");
         var request = job.HasInitImage ? job.Request with { InitImage = ReadInitImage(id) } : job.Request;
-        return Enqueue(request, owner, newId, resubmittedFrom: id);
+        return Enqueue(request, owner, newId, resubmittedFrom: id, parentImageId: job.ParentImageId);
     }
 
     public Job? Get(string id) => _jobs.FindById(id);

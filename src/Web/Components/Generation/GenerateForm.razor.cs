@@ -107,6 +107,7 @@ public partial class GenerateForm
         }
         Model.InitImage = bytes;
         Model.InitImageName = file.Name;
+        Model.ParentImageId = null;
         Recheck();
     }
 
@@ -114,6 +115,7 @@ public partial class GenerateForm
     {
         Model.InitImage = null;
         Model.InitImageName = null;
+        Model.ParentImageId = null;
         Recheck();
     }
 

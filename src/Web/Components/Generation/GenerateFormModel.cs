@@ -27,10 +27,13 @@ public sealed class GenerateFormModel
     public int BatchSize { get; set; } = 1;
     public byte[]? InitImage { get; set; }
     public string? InitImageName { get; set; }
+
+    /// <summary>The gallery image the init image came from ("img2img from this"); cleared when the init image changes.</summary>
+    public string? ParentImageId { get; set; }
     public double Strength { get; set; } = 0.75;
 
     /// <summary>Fills the form from a request (gallery "use these settings" / "img2img from this"); a set seed becomes Fixed.</summary>
-    public void Fill(GenerationRequest request)
+    public void Fill(GenerationRequest request, string? parentImageId = null)
     {
         Prompt = request.Prompt;
         NegativePrompt = request.NegativePrompt;
@@ -47,6 +50,7 @@ public sealed class GenerateFormModel
         BatchSize = request.BatchSize;
         InitImage = request.InitImage;
         InitImageName = request.InitImage is null ? null : "from gallery";
+        ParentImageId = request.InitImage is null ? null : parentImageId;
         Strength = request.Strength;
     }
 
