@@ -12,8 +12,8 @@ namespace SdBlazor.Web.Tests.Browser;
 
 /// <summary>
 /// The whole loop a user goes through, in Debian's Chromium against the real app, engine and default model:
-/// generate on the Generate page, follow "Open in gallery", find the image by a prompt word, "img2img from this",
-/// generate again, and see the new image's lineage point back to the first one.
+/// generate on the Generate page, follow "Open in gallery", find the image by a prompt word, "use these settings",
+/// "img2img from this", generate again, and see the new image's lineage point back to the first one.
 /// </summary>
 public sealed class GenerateToGalleryBrowserTests(ITestOutputHelper output)
 {
@@ -70,9 +70,19 @@ public sealed class GenerateToGalleryBrowserTests(ITestOutputHelper output)
         await page.GetByLabel("Search").FillAsync("purple");
         await Assertions.Expect(thumbnail).ToHaveCountAsync(1);
         await thumbnail.ClickAsync();
-        await Assertions.Expect(page.GetByText(parent.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture)).First).ToBeVisibleAsync();
+        var seed = parent.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Assertions.Expect(page.GetByText(seed).First).ToBeVisibleAsync();
 
-        // 4. "img2img from this" fills the Generate page with the settings and the image.
+        // 4. "Use these settings" fills the Generate form with the prompt, steps and the now fixed seed.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use these settings" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/\\?fromImage={parent.Key}$"));
+        await page.Locator("[data-interactive='true']").WaitForAsync();
+        await Assertions.Expect(page.GetByLabel("Prompt", new() { Exact = true })).ToHaveValueAsync(Prompt);
+        await Assertions.Expect(page.GetByLabel("Steps", new() { Exact = true })).ToHaveValueAsync("8");
+        await Assertions.Expect(page.GetByLabel("Seed", new() { Exact = true })).ToHaveValueAsync(seed);
+
+        // 5. "img2img from this" fills the Generate page with the settings and the image.
+        await page.GotoAsync($"{address}/gallery?image={parent.Key}");
         await page.GetByRole(AriaRole.Button, new() { Name = "img2img from this" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/\\?img2img={parent.Key}$"));
         await page.Locator("[data-interactive='true']").WaitForAsync();
@@ -80,7 +90,7 @@ public sealed class GenerateToGalleryBrowserTests(ITestOutputHelper output)
         await Assertions.Expect(page.GetByLabel("Steps", new() { Exact = true })).ToHaveValueAsync("8");
         await Assertions.Expect(page.GetByText("from gallery")).ToBeVisibleAsync();
 
-        // 5. Generate from it: the new image records its parent, and the parent lists it as a child.
+        // 6. Generate from it: the new image records its parent, and the parent lists it as a child.
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate", Exact = true }).ClickAsync();
         await Assertions.Expect(page.Locator("img[alt^='Generated image']")).ToHaveCountAsync(1);
         await WaitUntil(() => index.Children(parent.Id).Count == 1);
