@@ -193,6 +193,11 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
     empty_ids = torch.tensor(tok(""), dtype=torch.int32)
     torch.manual_seed(UNET_SEED)
     te, un = build_text_unet(len(tok.encoder))
+    warm = os.path.join(run_dir, "warm_start.pt")
+    if os.path.exists(warm) and not (resume and os.path.exists(os.path.join(run_dir, "unet_ckpt.pt"))):
+        w = torch.load(warm)  # written by recover.py --warm-start from an earlier export
+        te.load_state_dict(w["te"]); un.load_state_dict(w["unet"])
+        log(f"unet: warm start from {w['recovered_from']} (coordinate channels added: {w['coordinate_channels_added']})")
     params = list(te.parameters()) + list(un.parameters())
     # the text encoder learns from the UNet's gradient only; a higher rate helped it separate the position words
     opt = torch.optim.AdamW([{"params": list(te.parameters()), "lr_mult": text_lr_mult},
@@ -344,6 +349,7 @@ def main():
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--stage", choices=["all", "vae", "cache", "unet", "decoder"], default="all")
     ap.add_argument("--decoder-minutes", type=float, default=60)
+    ap.add_argument("--text-lr-mult", type=float, default=2.0, help="text encoder learning rate / UNet learning rate")
     a = ap.parse_args()
     setup_threads()
     os.makedirs(a.run_dir, exist_ok=True)
@@ -354,7 +360,7 @@ def main():
     if a.stage in ("all", "cache"):
         cache_latents(a.run_dir)
     if a.stage in ("all", "unet"):
-        train_unet(a.run_dir, a.unet_minutes, a.unet_batch, a.resume)
+        train_unet(a.run_dir, a.unet_minutes, a.unet_batch, a.resume, text_lr_mult=a.text_lr_mult)
     if a.stage == "decoder":
         finetune_decoder(a.run_dir, a.decoder_minutes, a.vae_batch, a.resume)
     log("all done")
