@@ -87,32 +87,40 @@ def check_params(variant, component, module, scale, counts):
 
 
 def export(module, args, path, inputs, outputs, dynamic_axes, external_data):
-    """torch.onnx.export, then (for the UNet) re-save with every weight in one external file, as diffusers does."""
+    """torch.onnx.export into `path`; with external_data, into a scratch folder that `collect_external_data` turns
+    into diffusers' layout (call it after dropping the torch module, so the weights are not held twice)."""
     module.eval()
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    target = os.path.join(os.path.dirname(path), "_torch_export", "model.onnx") if external_data else path
+    os.makedirs(os.path.dirname(target), exist_ok=True)
     started = time.time()
+    with torch.no_grad():
+        # torch writes models over 2 GB with one external file per tensor next to `target`.
+        torch.onnx.export(module, args, target, input_names=inputs, output_names=outputs, dynamic_axes=dynamic_axes,
+                          opset_version=OPSET, do_constant_folding=True)
+    print(f"    exported {os.path.relpath(target, REPO)} in {time.time() - started:.0f} s", flush=True)
     if not external_data:
-        with torch.no_grad():
-            torch.onnx.export(module, args, path, input_names=inputs, output_names=outputs, dynamic_axes=dynamic_axes,
-                              opset_version=OPSET, do_constant_folding=True)
-    else:
-        # torch writes models over 2 GB with one external file per tensor; collect them into weights.pb.
-        scratch = os.path.join(os.path.dirname(path), "_torch_export")
-        os.makedirs(scratch, exist_ok=True)
-        raw = os.path.join(scratch, "model.onnx")
-        with torch.no_grad():
-            torch.onnx.export(module, args, raw, input_names=inputs, output_names=outputs, dynamic_axes=dynamic_axes,
-                              opset_version=OPSET, do_constant_folding=True)
-        del module
-        gc.collect()
-        model = onnx.load(raw)  # loads the external tensors too
-        shutil.rmtree(scratch)
-        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                        location="weights.pb", size_threshold=1024, convert_attribute=False)
-        del model
+        report_size(path)
+
+
+def collect_external_data(path):
+    """Re-saves the scratch export with every weight in one external file, `weights.pb`, as diffusers does."""
+    started = time.time()
+    scratch = os.path.join(os.path.dirname(path), "_torch_export")
+    model = onnx.load(os.path.join(scratch, "model.onnx"))  # loads the external tensors too
+    shutil.rmtree(scratch)
+    onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.pb", size_threshold=1024, convert_attribute=False)
+    del model
     gc.collect()
-    size = sum(os.path.getsize(os.path.join(os.path.dirname(path), f)) for f in os.listdir(os.path.dirname(path)))
-    print(f"    wrote {os.path.relpath(path, REPO)} ({size / 2**20:,.1f} MiB, {time.time() - started:.0f} s)", flush=True)
+    print(f"    collected the weights into weights.pb in {time.time() - started:.0f} s", flush=True)
+    report_size(path)
+
+
+def report_size(path):
+    folder = os.path.dirname(path)
+    size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+    print(f"    wrote {os.path.relpath(folder, REPO)}/ ({size / 2**20:,.1f} MiB)", flush=True)
 
 
 def write_json(path, value):
@@ -153,6 +161,7 @@ def build(variant, scale, out, seed):
                             "out_sample": {0: "batch", 2: "height", 3: "width"}}, True)
     del un, args
     gc.collect()
+    collect_external_data(os.path.join(out, "unet", "model.onnx"))
     write_json(os.path.join(out, "unet", "config.json"), {
         "_class_name": "UNet2DConditionModel", "sample_size": unet_cfg["sample_size"], "in_channels": 4,
         "out_channels": 4, "block_out_channels": list(unet_cfg["block_out_channels"]), "layers_per_block": 2,
