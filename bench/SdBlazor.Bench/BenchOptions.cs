@@ -1,23 +1,57 @@
+using SdBlazor.Engine.Onnx;
+
 namespace SdBlazor.Bench;
 
-public sealed record BenchOptions(string? ModelPath, int Steps, int Threads, int Repeats)
+/// <param name="ModelPath">With a model: the real-scale benchmark on it (<see cref="ModelBenchmark"/>); without: the tiny-graph step suite.</param>
+/// <param name="Size">Pixels (square); null: the model's native size.</param>
+/// <param name="BareRuns">Bare UNet calls to time (median); null: as many as steps.</param>
+public sealed record BenchOptions(
+    string? ModelPath,
+    int Steps,
+    int Threads,
+    int Repeats,
+    int? Size = null,
+    int? BareRuns = null,
+    bool MemoryPattern = false,
+    bool Previews = true,
+    bool WarmUpPhase = true,
+    ExecutionProviderKind Provider = ExecutionProviderKind.Auto,
+    int DeviceId = 0)
 {
+    public const string Usage = """
+        usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
+                              [--bare-runs N] [--memory-pattern on|off] [--previews on|off] [--warmup-phase on|off]
+                              [--provider auto|cpu|cuda|directml] [--device-id N]
+          without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
+          with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
+        """;
+
     public static BenchOptions? Parse(string[] args)
     {
-        string? model = null;
-        int steps = 20, threads = 0, repeats = 3;
+        var o = new BenchOptions(null, 20, 0, 3);
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
+            int n;
             switch (args[i])
             {
-                case "--model" when value is not null: model = Path.GetFullPath(value); i++; break;
-                case "--steps" when int.TryParse(value, out steps) && steps > 1: i++; break;
-                case "--threads" when int.TryParse(value, out threads) && threads >= 0: i++; break;
-                case "--repeats" when int.TryParse(value, out repeats) && repeats > 0: i++; break;
+                case "--model" when value is not null: o = o with { ModelPath = Path.GetFullPath(value) }; break;
+                case "--steps" when int.TryParse(value, out n) && n > 1: o = o with { Steps = n }; break;
+                case "--threads" when int.TryParse(value, out n) && n >= 0: o = o with { Threads = n }; break;
+                case "--repeats" when int.TryParse(value, out n) && n > 0: o = o with { Repeats = n }; break;
+                case "--size" when int.TryParse(value, out n) && n >= 64 && n % 8 == 0: o = o with { Size = n }; break;
+                case "--bare-runs" when int.TryParse(value, out n) && n > 0: o = o with { BareRuns = n }; break;
+                case "--memory-pattern" when OnOff(value) is { } on: o = o with { MemoryPattern = on }; break;
+                case "--previews" when OnOff(value) is { } on: o = o with { Previews = on }; break;
+                case "--warmup-phase" when OnOff(value) is { } on: o = o with { WarmUpPhase = on }; break;
+                case "--device-id" when int.TryParse(value, out n) && n >= 0: o = o with { DeviceId = n }; break;
+                case "--provider" when Enum.TryParse<ExecutionProviderKind>(value, true, out var p): o = o with { Provider = p }; break;
                 default: return null;
             }
+            i++;
         }
-        return new BenchOptions(model, steps, threads, repeats);
+        return o;
     }
+
+    private static bool? OnOff(string? value) => value switch { "on" => true, "off" => false, _ => null };
 }

@@ -3,12 +3,24 @@ using SdBlazor.Bench;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-// dotnet run -c Release --project bench/SdBlazor.Bench -- [--model <model folder>] [--steps N] [--threads N]
+// dotnet run -c Release --project bench/SdBlazor.Bench -- [--model <model folder>] [--size PX] [--steps N] ... (BenchOptions.Usage)
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: SdBlazor.Bench [--model <model folder>] [--steps N] [--threads N]");
+    Console.Error.WriteLine(BenchOptions.Usage);
     return 2;
+}
+
+if (options.ModelPath is { } modelPath)
+{
+    // The real-scale report on one model folder (issue 8), e.g. the SD-sized folders from tools/make_sd_models.
+    if (!Directory.Exists(modelPath))
+    {
+        Console.Error.WriteLine($"model folder '{modelPath}' does not exist (tools/make_sd_models writes .cache/sd-models/sd15 and sd21)");
+        return 2;
+    }
+    await ModelBenchmark.RunAsync(options);
+    return 0;
 }
 
 Console.WriteLine($"SdBlazor bench — {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, {options.Steps} steps, Euler, CFG 7.5, batch 1");
@@ -28,9 +40,9 @@ try
         new SdBlazor.Engine.Tests.TestModels.TinyModelOptions { SlowUNetMatMuls = 24 });
     await StepBenchmark.RunAsync("tiny graph + 24 chained 512×512 MatMuls", weighted, options, size: 512);
 
-    var model = options.ModelPath ?? DefaultModelPath();
+    var model = DefaultModelPath();
     if (model is not null && Directory.Exists(model)) await StepBenchmark.RunAsync($"{Path.GetFileName(model)} (native size)", model, options);
-    else Console.WriteLine($"default model: not present ({model ?? "no repository models/ folder"}); pass --model <folder> to measure one.");
+    else Console.WriteLine($"default model: not present ({model ?? "no repository models/ folder"}); pass --model <folder> for the real-scale report on one.");
 }
 finally
 {

@@ -24,6 +24,8 @@ public static class StepBenchmark
             DefaultModel = Path.GetFileName(modelPath),
             ExecutionProvider = ExecutionProviderKind.Auto,
             IntraOpThreads = options.Threads,
+            PreloadDefaultModel = false,
+            WarmUpOnLoad = false,
         });
         var registry = new ModelRegistry(engineOptions, NullLogger<ModelRegistry>.Instance);
         using var engine = new GenerationEngine(registry, new SessionFactory(engineOptions, NullLogger<SessionFactory>.Instance), engineOptions, NullLogger<GenerationEngine>.Instance);
@@ -77,32 +79,5 @@ public static class StepBenchmark
 
     private static string Ratio(double step, double bare) => $"{100 * (step - bare) / bare,9:F2} %";
 
-    private static double Median(double[] values)
-    {
-        if (values.Length == 0) return double.NaN;
-        Array.Sort(values);
-        return values.Length % 2 == 1 ? values[values.Length / 2] : (values[values.Length / 2 - 1] + values[values.Length / 2]) / 2;
-    }
-
-    /// <summary>Times each step from one progress call to the next; renders a preview per step when <paramref name="previewTimes"/> is set.</summary>
-    private sealed class StepTimer(List<double>? previewTimes) : IStepProgressSink
-    {
-        private readonly List<double> _steps = [];
-        private TimeSpan? _last;
-
-        public void OnStep(in StepProgress progress)
-        {
-            if (previewTimes is not null)
-            {
-                var sw = Stopwatch.StartNew();
-                progress.Previewer.RenderJpeg(progress.Latents.Span, 0, progress.LatentHeight, progress.LatentWidth);
-                previewTimes.Add(sw.Elapsed.TotalMilliseconds);
-            }
-            // Elapsed is taken before this callback, so a step's time includes the previous step's preview.
-            if (_last is { } last) _steps.Add((progress.Elapsed - last).TotalMilliseconds);
-            _last = progress.Elapsed;
-        }
-
-        public double MedianStepMilliseconds() => Median(_steps.ToArray());
-    }
+    private static double Median(double[] values) => Stats.Median(values);
 }

@@ -25,6 +25,9 @@ public sealed class OnnxSession : IDisposable
     }
 
     public InferenceSession Session { get; }
+
+    /// <summary>The options the session was created with (owned here; tests and the benchmark read them).</summary>
+    internal SessionOptions Options => _options;
     public string Role { get; }
     public string ModelPath { get; }
 

@@ -26,6 +26,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private readonly RequestValidator _validator;
     private readonly ILogger<GenerationEngine> _logger;
     private readonly bool _useTaesd;
+    private readonly bool _warmUp;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _modelLock = new();
     private LoadedModel? _loaded;
@@ -38,6 +39,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         _validator = new RequestValidator(registry);
         _logger = logger;
         _useTaesd = options.Value.UseTaesdPreviews;
+        _warmUp = options.Value.WarmUpOnLoad;
     }
 
     public static string EngineVersion { get; } =
@@ -48,6 +50,9 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     {
         get { lock (_modelLock) return _loaded; }
     }
+
+    /// <summary>Name of the model whose sessions are loaded now, or null (status displays; the preload test).</summary>
+    public string? ResidentModelName => Resident?.Folder.Name;
 
     public IReadOnlyList<ModelDescriptor> ListModels() => _registry.List();
 
@@ -162,6 +167,70 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed);
         _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
         return new GenerationResult(images, parameters);
+    }
+
+    /// <summary>
+    /// Loads <paramref name="modelName"/> (the default model when null) now rather than at the first request and, when
+    /// <see cref="EngineOptions.WarmUpOnLoad"/> is set, runs the text encoder and one UNet call at the model's native size
+    /// with the CFG batch. Waits for a running generation. A model that is already resident is neither reloaded nor warmed again.
+    /// </summary>
+    /// <param name="warmUpSize">Pixels (square) to warm up at; null: the model's native size, the usual request.</param>
+    /// <exception cref="ArgumentException">No such model.</exception>
+    /// <exception cref="ModelFolderException">The folder is incomplete or a file is corrupt.</exception>
+    public async Task<PreloadTimings> PreloadAsync(string? modelName = null, int? warmUpSize = null, CancellationToken cancellationToken = default)
+    {
+        var name = string.IsNullOrWhiteSpace(modelName) ? _registry.DefaultModel : modelName;
+        if (!_registry.TryGet(name, out var folder))
+            throw new ArgumentException($"Unknown model '{name}' in {_registry.ModelsPath}.", nameof(modelName));
+        if (warmUpSize is { } px && (px < ModelFolder.VaeScale || px % ModelFolder.VaeScale != 0))
+            throw new ArgumentOutOfRangeException(nameof(warmUpSize), px, $"The warm-up size must be a positive multiple of {ModelFolder.VaeScale} pixels.");
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(() =>
+            {
+                if (Resident is { } resident && resident.Folder.Path == folder.Path) return new PreloadTimings(TimeSpan.Zero, TimeSpan.Zero, false);
+                var clock = Stopwatch.StartNew();
+                var model = GetOrLoad(folder);
+                var load = clock.Elapsed;
+                if (!_warmUp) return new PreloadTimings(load, TimeSpan.Zero, true);
+                clock.Restart();
+                WarmUp(model, warmUpSize ?? model.Folder.NativeWidth, warmUpSize ?? model.Folder.NativeHeight, cancellationToken);
+                _logger.LogInformation("Model {Model} warmed up in {Duration:F1} s", folder.Name, clock.Elapsed.TotalSeconds);
+                return new PreloadTimings(load, clock.Elapsed, true);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// One text encoder run and one UNet run at <paramref name="width"/>×<paramref name="height"/> with the CFG batch (2, or the model's fixed batch): ONNX
+    /// Runtime grows its arena and touches its weights on the first run of each shape, so doing it here takes that cost
+    /// off the first image. The UNet buffers it prepares are the ones the first generation of that size reuses.
+    /// </summary>
+    private static void WarmUp(LoadedModel model, int width, int height, CancellationToken cancellationToken)
+    {
+        using var runOptions = new RunOptions();
+        using var abort = cancellationToken.Register(() => runOptions.Terminate = true);
+        var ids = model.Tokenizer.Encode("");
+        var states = StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, out _), cancellationToken);
+        var hidden = states.Length / ids.Length;
+
+        var unet = model.UNet;
+        var sampleDims = unet.Session.InputMetadata(unet.Session.InputName("sample", 0)).Dimensions;
+        var batch = sampleDims.Length == 4 && sampleDims[0] > 0 ? sampleDims[0] : 2;
+        unet.Prepare(batch, StableDiffusionPipeline.LatentChannels, height / ModelFolder.VaeScale, width / ModelFolder.VaeScale, ids.Length, hidden);
+        unet.Sample.Clear();
+        for (var b = 0; b < batch; b++) states.CopyTo(unet.EncoderHiddenStates.Slice(b * states.Length, states.Length));
+        unet.UploadHiddenStates();
+        StableDiffusionPipeline.RunCancellable(() =>
+        {
+            unet.Run(model.Folder.SchedulerConfig.NumTrainTimesteps - 1, runOptions);
+            return true;
+        }, cancellationToken);
     }
 
     private static float[] EncodePrompt(LoadedModel model, string prompt, RunOptions runOptions, CancellationToken cancellationToken, out int hidden)

@@ -17,6 +17,13 @@ public interface IGenerationEngine
     void RefreshModels();
 
     /// <summary>
+    /// Loads a model's sessions now (the default model when <paramref name="modelName"/> is null) instead of at the first
+    /// request, and warms it up when <c>Engine:WarmUpOnLoad</c> is set. Waits for a running generation.
+    /// </summary>
+    /// <param name="warmUpSize">Pixels (square) to warm up at; null: the model's native size.</param>
+    Task<PreloadTimings> PreloadAsync(string? modelName = null, int? warmUpSize = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Runs txt2img (or img2img when <see cref="GenerationRequest.InitImage"/> is set): all batches, all images.
     /// Throws <see cref="GenerationValidationException"/> for bad input (before any work starts) and
     /// <see cref="OperationCanceledException"/> when cancelled (between steps, or by aborting an in-flight ONNX run).

@@ -19,6 +19,7 @@ public static class GenerationServiceCollectionExtensions
         services.AddSingleton<SubmissionValidator>();
         services.AddSingleton<GenerationQueue>();
         services.AddHostedService<GenerationWorker>();
+        services.AddHostedService<ModelPreloader>();
         if (!services.Any(d => d.ServiceType == typeof(IGenerationOutputStore))) services.AddPngOutputStore();
 
         services.AddSignalR()

@@ -9,18 +9,21 @@ namespace SdBlazor.Engine.Tests.TestModels;
 /// <summary>A models folder in a fresh temp directory plus a real engine over it. Disposing deletes the folder.</summary>
 public sealed class EngineHarness : IDisposable
 {
-    public EngineHarness(TinyModelOptions? model = null, ExecutionProviderKind provider = ExecutionProviderKind.Cpu, bool createModel = true)
+    public EngineHarness(TinyModelOptions? model = null, ExecutionProviderKind provider = ExecutionProviderKind.Cpu, bool createModel = true,
+        Action<EngineOptions>? configure = null)
     {
         ModelsPath = Path.Combine(Path.GetTempPath(), "sdblazor-engine-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(ModelsPath);
         if (createModel) ModelPath = TinyModel.Create(ModelsPath, "tiny", model);
-        Options = Microsoft.Extensions.Options.Options.Create(new EngineOptions
+        var options = new EngineOptions
         {
             ModelsPath = ModelsPath,
             DefaultModel = "tiny",
             ExecutionProvider = provider,
             IntraOpThreads = 1,
-        });
+        };
+        configure?.Invoke(options);
+        Options = Microsoft.Extensions.Options.Options.Create(options);
         Registry = new ModelRegistry(Options, Logs.CreateLogger<ModelRegistry>());
         Sessions = new SessionFactory(Options, Logs.CreateLogger<SessionFactory>());
         Engine = new GenerationEngine(Registry, Sessions, Options, Logs.CreateLogger<GenerationEngine>());
