@@ -35,6 +35,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["POST /api/gallery/import"] = Access.Member,
         ["POST /api/gallery/inspect"] = Access.Member,
         ["GET /api/gallery/zip"] = Access.Member,
+        ["POST /api/gallery/zip"] = Access.Member,
         ["POST /api/gallery/rebuild"] = Access.Owner,
         ["POST /api/gallery/trash/empty"] = Access.Owner,
         // Generation
@@ -42,7 +43,6 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["POST /api/jobs/"] = Access.Member,
         ["GET /api/jobs/{id}"] = Access.Member,
         ["DELETE /api/jobs/{id}"] = Access.Member,
-        ["GET /api/images/{id:regex(^[a-f0-9]{{32}}-[0-9]{{1,4}}$)}"] = Access.Member,
         ["* /hubs/generation/negotiate"] = Access.Member,
         ["* /hubs/generation"] = Access.Member,
         // A1111 API
@@ -201,7 +201,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         // Bodies that no handler accepts: authorization runs first, so refusals show; allowed calls fail validation
         // (400/415/422) instead of generating or importing anything.
         if (method is "POST" or "PUT")
-            request.Content = url.EndsWith("/import", StringComparison.Ordinal) || url.EndsWith("/inspect", StringComparison.Ordinal)
+            request.Content = url.EndsWith("/import", StringComparison.Ordinal) || url.EndsWith("/inspect", StringComparison.Ordinal) || url.EndsWith("/zip", StringComparison.Ordinal)
                 // Form endpoints: another content type would be refused (415) by routing before authorization runs.
                 ? new MultipartFormDataContent { { new StringContent("not an image"), "other", "x.txt" } }
                 : new StringContent("not json", Encoding.UTF8, "application/json");

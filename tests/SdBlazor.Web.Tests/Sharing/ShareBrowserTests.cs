@@ -83,7 +83,8 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         await page.ReloadAsync();
         await Assertions.Expect(page.GetByText("This link is not available")).ToBeVisibleAsync();
 
-        Assert.DoesNotContain(problems, p => !p.Contains("404") && !p.Contains("401"));
+        var unexpected = problems.Where(p => !p.Contains("404") && !p.Contains("401")).ToList();
+        Assert.True(unexpected.Count == 0, string.Join('\n', unexpected));
     }
 
     [Fact]
@@ -109,17 +110,21 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         await Assertions.Expect(page.GetByText("Waiting for the next generation")).ToBeVisibleAsync();
 
         var job = app.Services.GetRequiredService<GenerationQueue>().Enqueue(new GenerationRequest { Prompt = "a lighthouse", Steps = 150, Width = 256, Height = 256, Model = DefaultModel.Name }, owner: "test");
-        await Assertions.Expect(page.GetByText("Generating: step")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await page.WaitForFunctionAsync("() => window.__frames.size >= 3", null, new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByText("Generating: step")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        await page.WaitForFunctionAsync("() => window.__frames.size >= 3", null, new() { Timeout = 60_000 });
         var frames = await page.EvaluateAsync<int>("window.__frames.size");
         output.WriteLine($"{frames} distinct live frames shown");
+        // The end of the run, not its length, is what the page must show: stop it rather than wait out 150 steps on a busy CPU.
+        app.Services.GetRequiredService<GenerationQueue>().Cancel(job.Id);
         await Assertions.Expect(page.GetByText("Finished")).ToBeVisibleAsync(new() { Timeout = 30_000 });
 
         // The viewer learned no job id and cannot act on the job.
         Assert.DoesNotContain(job.Id, await page.ContentAsync());
         Assert.Equal(401, await Status(page, $"/api/jobs/{job.Id}", "DELETE"));
         Assert.Equal(401, await Status(page, $"/api/jobs/{job.Id}/preview"));
-        Assert.Empty(problems);
+        // The two refused requests above log "401" in the console; nothing else may.
+        var unexpected = problems.Where(p => !p.Contains("401")).ToList();
+        Assert.True(unexpected.Count == 0, string.Join('\n', unexpected));
     }
 
     private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()

@@ -71,7 +71,12 @@ public sealed partial class ShareLinkTests
 
         var owner = await app.ClientAsAsync(SharingRole.Owner);
         Assert.Equal(HttpStatusCode.NoContent, (await owner.PostAsync($"/api/shares/{revoked.Id}/revoke", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await visitor.GetAsync($"/s/{revokedToken}")).StatusCode);
+        using (var gone = await visitor.GetAsync($"/s/{revokedToken}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+            // A page that says why, not an empty 404 (browsers show their own error for those).
+            Assert.Contains("This link is not available", await gone.Content.ReadAsStringAsync());
+        }
         Assert.Equal(HttpStatusCode.NotFound, (await visitor.GetAsync($"/s/{revokedToken}/images/{images[0].Key}")).StatusCode);
 
         await Task.Delay(TimeSpan.FromSeconds(2));

@@ -42,6 +42,8 @@ public sealed partial class SharingFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+        // Outside Development the framework serves MudBlazor's and Blazor's files only from a publish folder.
+        builder.UseStaticWebAssets();
         builder.UseSetting("Gallery:DataPath", DataPath);
         builder.UseSetting("Engine:ModelsPath", Path.GetDirectoryName(DefaultModel.Folder));
         builder.UseSetting("Engine:DefaultModel", DefaultModel.Name);

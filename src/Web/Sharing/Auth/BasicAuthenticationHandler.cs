@@ -27,8 +27,23 @@ public sealed class BasicAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Basic realm=\"SdBlazor\", charset=\"UTF-8\"";
+        // A1111 clients expect the Basic challenge. A page's own fetch gets a bare 401: with the challenge, browsers
+        // hold the request open behind a credentials prompt.
+        if (!IsScriptInBrowser(Request)) Response.Headers.WWWAuthenticate = "Basic realm=\"SdBlazor\", charset=\"UTF-8\"";
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A browser's fetch/XHR/subresource rather than a navigation or an API client. Sec-Fetch-Mode says so where
+    /// browsers send it (HTTPS and localhost only); on plain-HTTP LAN addresses, a browser user agent that does not
+    /// ask for a page.
+    /// </summary>
+    public static bool IsScriptInBrowser(HttpRequest request)
+    {
+        var mode = request.Headers["Sec-Fetch-Mode"].ToString();
+        if (mode.Length > 0) return mode != "navigate";
+        return request.Headers.UserAgent.ToString().StartsWith("Mozilla/", StringComparison.Ordinal)
+            && !request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
     }
 
     public static bool TryRead(string header, out string user, out string password)

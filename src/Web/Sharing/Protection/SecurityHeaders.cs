@@ -25,7 +25,8 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            // Browsers ignore (and log an error for) COOP on plain-HTTP LAN origins; send it where it applies.
+            if (context.Request.IsHttps || LocalRequests.IsLoopbackHost(context.Request.Host.Host)) headers["Cross-Origin-Opener-Policy"] = "same-origin";
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
             return Task.CompletedTask;
         });
