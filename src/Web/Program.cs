@@ -20,11 +20,7 @@ builder.AddSharing();
 
 var app = builder.Build();
 
-if (!app.Environment.IsDevelopment())
-{
-    app.UseExceptionHandler("/Error", createScopeForErrors: true);
-}
-
+app.UseErrorPageForClients();
 app.UseSecurityHeaders();
 // Before authentication: the top-level wwwroot holds public styles and scripts (the share page needs them too).
 app.UseTopLevelWebRoot();

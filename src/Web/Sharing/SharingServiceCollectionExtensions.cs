@@ -69,6 +69,28 @@ public static class SharingServiceCollectionExtensions
         });
     }
 
+    /// <summary>
+    /// No exception details for any client except this machine's browser in Development (which keeps the developer
+    /// page): <c>dotnet run --lan</c> runs in Development, and LAN clients must not see stack traces.
+    /// </summary>
+    public static WebApplication UseErrorPageForClients(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+            return app;
+        }
+        // Re-executing "/Error" from inside this branch did not work (measured: the exception went on to the developer
+        // page), so other clients get a fixed answer written here; the developer page stays the outer handler.
+        app.UseWhen(http => !LocalRequests.IsLocal(http), branch => branch.UseExceptionHandler(failed => failed.Run(async http =>
+        {
+            http.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await http.Response.WriteAsync("An error occurred while processing your request.");
+        })));
+        return app;
+    }
+
     /// <summary>CSP, nosniff and framing headers; first, so static files get them too.</summary>
     public static WebApplication UseSecurityHeaders(this WebApplication app)
     {

@@ -25,8 +25,11 @@ public sealed partial class SharingFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
 
-    public SharingFactory(Dictionary<string, string?>? settings = null, IPAddress? defaultRemote = null)
+    private readonly string _environment;
+
+    public SharingFactory(Dictionary<string, string?>? settings = null, IPAddress? defaultRemote = null, string environment = "Production")
     {
+        _environment = environment;
         Root = Directory.CreateTempSubdirectory("sdblazor-sharing-tests-").FullName;
         _settings = settings ?? [];
         DefaultRemote = defaultRemote ?? LanClient;
@@ -41,7 +44,7 @@ public sealed partial class SharingFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Production");
+        builder.UseEnvironment(_environment);
         // Outside Development the framework serves MudBlazor's and Blazor's files only from a publish folder.
         builder.UseStaticWebAssets();
         builder.UseSetting("Gallery:DataPath", DataPath);
