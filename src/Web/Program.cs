@@ -4,9 +4,10 @@ using SdBlazor.Web.Api;
 using SdBlazor.Web.Components;
 using SdBlazor.Web.Gallery;
 using SdBlazor.Web.Generation;
+using SdBlazor.Web.Sharing;
 using SdBlazor.Web.Storage;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(SharingCommandLine.Normalize(args));
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -15,20 +16,21 @@ builder.Services.AddSdEngine();
 builder.Services.AddGallery();
 builder.Services.AddGeneration();
 builder.Services.AddSdApi();
+builder.AddSharing();
 
 var app = builder.Build();
 
-if (!app.Environment.IsDevelopment())
-{
-    app.UseExceptionHandler("/Error", createScopeForErrors: true);
-}
-
-app.UseAntiforgery();
+app.UseErrorPageForClients();
+app.UseSecurityHeaders();
+// Before authentication: the top-level wwwroot holds public styles and scripts (the share page needs them too).
 app.UseTopLevelWebRoot();
-app.MapStaticAssets();
+app.UseSharing();
+app.UseAntiforgery();
+app.MapStaticAssets().AllowAnonymous();
 app.MapGallery();
 app.MapGeneration();
 app.MapSdApi();
+app.MapSharing();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -1,4 +1,5 @@
 using Scalar.AspNetCore;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Api;
 
@@ -21,9 +22,10 @@ public static class ApiDocumentation
 
     public static IEndpointRouteBuilder MapApiDocumentation(this IEndpointRouteBuilder app)
     {
-        app.MapOpenApi(DocumentPath);
-        app.MapScalarApiReference(PagePath, options => options.WithTitle("SdBlazor API").WithOpenApiRoutePattern(DocumentPath));
-        app.MapGet("/api-docs", () => Results.Redirect(PagePath)).ExcludeFromDescription();
+        app.MapOpenApi(DocumentPath).RequireAuthorization(SharingPolicies.Member);
+        app.MapScalarApiReference(PagePath, options => options.WithTitle("SdBlazor API").WithOpenApiRoutePattern(DocumentPath))
+            .RequireAuthorization(SharingPolicies.Member);
+        app.MapGet("/api-docs", () => Results.Redirect(PagePath)).ExcludeFromDescription().RequireAuthorization(SharingPolicies.Member);
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SdBlazor.Web.Api.Models;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Api;
 
@@ -16,6 +17,7 @@ public static class SdApiEndpoints
         app.ServiceProvider.GetRequiredService<SdApiProgress>();
 
         var api = app.MapGroup(Prefix).WithTags(Tag)
+            .RequireAuthorization(SharingPolicies.Member)
             .AddEndpointFilter<SdApiExceptionFilter>()
             .AddEndpointFilter<SdApiBasicAuthFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
@@ -44,7 +46,8 @@ public static class SdApiEndpoints
             .WithSummary("Installed models").Produces<List<SdModelItem>>();
 
         api.MapPost("/refresh-checkpoints", (ModelCatalog models) => { models.Refresh(); return Results.Json(new { }); })
-            .WithSummary("Re-scan the models folder").Produces(StatusCodes.Status200OK);
+            .WithSummary("Re-scan the models folder").Produces(StatusCodes.Status200OK)
+            .RequireAuthorization(SharingPolicies.Owner);
 
         api.MapGet("/samplers", () => Results.Json(SamplerCatalog.Samplers())).WithSummary("Samplers").Produces<List<SamplerItem>>();
         api.MapGet("/schedulers", () => Results.Json(SamplerCatalog.Schedulers())).WithSummary("Schedule types").Produces<List<SchedulerItem>>();
@@ -73,6 +76,7 @@ public static class SdApiEndpoints
                 return Results.Json(new { });
             })
             .WithSummary("Change settings (sd_model_checkpoint is kept across restarts)")
+            .RequireAuthorization(SharingPolicies.Owner)
             .Accepts<Dictionary<string, object>>("application/json")
             .Produces(StatusCodes.Status200OK).Produces<ApiErrorResponse>(StatusCodes.Status404NotFound)
             .Produces<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity);

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Gallery;
 
@@ -12,7 +13,7 @@ public static class GalleryEndpoints
 
     public static IEndpointRouteBuilder MapGallery(this IEndpointRouteBuilder app)
     {
-        var images = app.MapGroup("/api/images/{id}");
+        var images = app.MapGroup("/api/images/{id}").RequireAuthorization(SharingPolicies.Member);
         images.MapGet("", (string id, bool? download, GalleryIndex index, GalleryStore store) =>
         {
             if (!TryRow(id, index, out var row)) return Results.NotFound();
@@ -32,15 +33,16 @@ public static class GalleryEndpoints
                 ? Results.Ok(new { source = m.Source.ToString(), parameters = m.Parameters, texts = m.Texts })
                 : Results.NotFound());
         images.MapDelete("", (string id, GalleryStore store) =>
-            ImageIds.TryParse(id, out var key) ? Results.Ok(new { trashed = store.Trash([key]).Select(x => x.ToString()) }) : Results.NotFound());
+            ImageIds.TryParse(id, out var key) ? Results.Ok(new { trashed = store.Trash([key]).Select(x => x.ToString()) }) : Results.NotFound())
+            .RequireAuthorization(SharingPolicies.Owner);
         images.MapPost("/restore", (string id, GalleryStore store) =>
         {
             if (!ImageIds.TryParse(id, out var key)) return Results.NotFound();
             store.Restore([key]);
             return Results.NoContent();
-        });
+        }).RequireAuthorization(SharingPolicies.Owner);
 
-        var gallery = app.MapGroup("/api/gallery");
+        var gallery = app.MapGroup("/api/gallery").RequireAuthorization(SharingPolicies.Member);
         gallery.MapGet("", ([AsParameters] GalleryListRequest request, GalleryIndex index) =>
         {
             var page = index.Query(request.ToQuery());
@@ -72,12 +74,13 @@ public static class GalleryEndpoints
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "The upload was refused");
             }
         }).DisableAntiforgery();
-        // GET for a few ids; POST (form field "ids") for large selections that would not fit in a URL.
+        // GET for a few ids; POST (form field "ids", with an antiforgery token) for large selections that would not fit in a URL.
         gallery.MapGet("/zip", (string ids, GalleryIndex index, GalleryStore store, CancellationToken ct) => ZipAsync(ids, index, store, ct));
-        gallery.MapPost("/zip", ([FromForm] string ids, GalleryIndex index, GalleryStore store, CancellationToken ct) => ZipAsync(ids, index, store, ct))
-            .DisableAntiforgery();
-        gallery.MapPost("/rebuild", (GalleryMaintenance maintenance, CancellationToken ct) => Results.Ok(maintenance.Rebuild(ct)));
-        gallery.MapPost("/trash/empty", (GalleryStore store) => Results.Ok(new { deleted = store.EmptyTrash() }));
+        gallery.MapPost("/zip", ([FromForm] string ids, GalleryIndex index, GalleryStore store, CancellationToken ct) => ZipAsync(ids, index, store, ct));
+        gallery.MapPost("/rebuild", (GalleryMaintenance maintenance, CancellationToken ct) => Results.Ok(maintenance.Rebuild(ct)))
+            .RequireAuthorization(SharingPolicies.Owner);
+        gallery.MapPost("/trash/empty", (GalleryStore store) => Results.Ok(new { deleted = store.EmptyTrash() }))
+            .RequireAuthorization(SharingPolicies.Owner);
         return app;
     }
 

@@ -1,6 +1,7 @@
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
 using SdBlazor.Web.Hubs;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Generation;
 
@@ -14,9 +15,9 @@ public static class GenerationEndpoints
         {
             response.Headers.CacheControl = "no-store";
             return previews.Get(id) is { } frame ? Results.Bytes(frame.Jpeg, "image/jpeg") : Results.NotFound();
-        });
+        }).RequireAuthorization(SharingPolicies.Member);
 
-        var jobs = app.MapGroup("/api/jobs");
+        var jobs = app.MapGroup("/api/jobs").RequireAuthorization(SharingPolicies.Member);
         jobs.MapPost("/", (GenerationRequest request, GenerationQueue queue) =>
         {
             try

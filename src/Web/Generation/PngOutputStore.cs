@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Web.Storage;
+using SdBlazor.Web.Sharing;
 using SixLabors.ImageSharp;
 
 namespace SdBlazor.Web.Generation;
@@ -52,8 +53,11 @@ public static class PngOutputStoreRegistration
 
     public static IEndpointRouteBuilder MapPngOutputImages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/images/{id}", (string id, PngOutputStore store) =>
-            store.FileOf(id) is { } path ? Results.File(path, "image/png") : Results.NotFound());
+        // The constraint (this store's id shape) keeps the route apart from the gallery's /api/images/{id}, which
+        // otherwise both match every id (AmbiguousMatchException → 500); gallery ids are 24 hex digits.
+        app.MapGet("/api/images/{id:regex(^[a-f0-9]{{32}}-[0-9]{{1,4}}$)}", (string id, PngOutputStore store) =>
+            store.FileOf(id) is { } path ? Results.File(path, "image/png") : Results.NotFound())
+            .RequireAuthorization(SharingPolicies.Member);
         return app;
     }
 }

@@ -1,8 +1,10 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
 using SdBlazor.Shared.Hubs;
 using SdBlazor.Web.Generation;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Hubs;
 
@@ -10,13 +12,16 @@ namespace SdBlazor.Web.Hubs;
 /// Generation for non-Blazor clients. Holds no state: jobs live in <see cref="GenerationQueue"/>, events are pushed by
 /// <see cref="JobNotifier"/> to the group <c>job:{id}</c>, which a connection joins by submitting or subscribing.
 /// </summary>
+[Authorize(Policy = SharingPolicies.Member)]
 public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient>
 {
     /// <returns>The new job's id. Invalid requests fail with a <see cref="HubException"/> saying what is allowed.</returns>
+    [Authorize(Policy = SharingPolicies.Member)]
     public Task<string> Submit(GenerationRequest request) =>
         QueueAndJoin(id => queue.Enqueue(request, owner: Context.ConnectionId, id: id));
 
     /// <returns>The job's current state (events from now on follow), or <c>null</c> for an unknown id.</returns>
+    [Authorize(Policy = SharingPolicies.Member)]
     public async Task<JobSnapshot?> Subscribe(string jobId)
     {
         if (queue.Get(jobId) is null) return null;
@@ -24,14 +29,18 @@ public sealed class GenerationHub(GenerationQueue queue) : Hub<IGenerationClient
         return queue.Get(jobId) is { } job ? Snapshot.Of(job, queue) : null;
     }
 
+    [Authorize(Policy = SharingPolicies.Member)]
     public Task Unsubscribe(string jobId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, GenerationHubPaths.JobGroup(jobId));
 
     /// <summary>Queues a copy of a finished (e.g. Interrupted) job and joins its events.</summary>
+    [Authorize(Policy = SharingPolicies.Member)]
     public Task<string> Resubmit(string jobId) =>
         QueueAndJoin(id => queue.Resubmit(jobId, owner: Context.ConnectionId, newId: id));
 
+    [Authorize(Policy = SharingPolicies.Member)]
     public bool Cancel(string jobId) => queue.Cancel(jobId);
 
+    [Authorize(Policy = SharingPolicies.Member)]
     public bool Skip(string jobId) => queue.Skip(jobId);
 
     private async Task<string> QueueAndJoin(Func<string, Job> enqueue)

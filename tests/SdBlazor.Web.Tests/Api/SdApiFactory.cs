@@ -50,6 +50,8 @@ public class SdApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Engine:ExecutionProvider", "Cpu");
         builder.UseSetting("Gallery:ReconcileOnStartup", "false");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        // TestServer requests have no remote address; these tests are the local owner (see TestRemoteAddress).
+        builder.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new SdBlazor.Web.Tests.Support.TestRemoteAddress(System.Net.IPAddress.Loopback)));
         if (ConfigureTestServices is { } configure) builder.ConfigureServices(configure);
     }
 

@@ -3,7 +3,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using SdBlazor.Web.Sharing.Auth;
+using SdBlazor.Web.Tests.Support;
 using Xunit;
 
 namespace SdBlazor.Web.Tests.Gallery;
@@ -16,7 +20,12 @@ public sealed class GalleryEndpointTests : IDisposable
 
     public GalleryEndpointTests()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Gallery:DataPath", _folder));
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Gallery:DataPath", _folder);
+            // TestServer requests have no remote address; these tests are the local owner (see TestRemoteAddress).
+            b.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new TestRemoteAddress(IPAddress.Loopback)));
+        });
     }
 
     public void Dispose()
@@ -62,7 +71,14 @@ public sealed class GalleryEndpointTests : IDisposable
         await entryStream.CopyToAsync(ms);
         Assert.Equal(png, ms.ToArray());
 
-        var posted = await client.PostAsync("/api/gallery/zip", new FormUrlEncodedContent([new("ids", $"{id},0123456789abcdef01234567")]));
+        // The POST is the gallery's form: without its antiforgery token it is refused.
+        var ids = new KeyValuePair<string, string>("ids", $"{id},0123456789abcdef01234567");
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/api/gallery/zip", new FormUrlEncodedContent([ids]))).StatusCode);
+        var (cookie, field, token) = AntiforgeryTokens.For(_factory.Services, SharingClaims.LocalOwner(null));
+        using var form = new HttpRequestMessage(HttpMethod.Post, "/api/gallery/zip") { Content = new FormUrlEncodedContent([ids, new(field, token)]) };
+        form.Headers.Add("Cookie", cookie);
+        var posted = await client.SendAsync(form);
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
         using var postedArchive = new ZipArchive(await posted.Content.ReadAsStreamAsync());
         Assert.Equal([$"{id}.png"], postedArchive.Entries.Select(e => e.Name));
     }

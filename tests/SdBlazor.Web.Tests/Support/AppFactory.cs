@@ -43,6 +43,8 @@ public sealed class AppFactory : WebApplicationFactory<Program>
         builder.UseSetting("Engine:DefaultModel", DefaultModel.Name);
         builder.UseSetting("Engine:ExecutionProvider", "Cpu");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        // TestServer requests have no remote address; these tests are the local owner (see TestRemoteAddress).
+        builder.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new TestRemoteAddress(System.Net.IPAddress.Loopback)));
     }
 
     public HubConnection Connect(HttpTransportType transport)

@@ -1,0 +1,32 @@
+using System.Security.Claims;
+using SdBlazor.Web.Sharing.Accounts;
+
+namespace SdBlazor.Web.Sharing.Auth;
+
+public static class SharingClaims
+{
+    /// <summary>Marks the owner recognised by being on this machine (no cookie, nothing to log out of).</summary>
+    public const string LocalOwnerType = "sdblazor:local-owner";
+
+    public static ClaimsPrincipal For(Account account, string authenticationType) => new(new ClaimsIdentity(
+    [
+        new Claim(ClaimTypes.NameIdentifier, account.Id),
+        new Claim(ClaimTypes.Name, account.UserName),
+        new Claim(ClaimTypes.Role, account.Role.ToString()),
+    ], authenticationType));
+
+    public static ClaimsPrincipal LocalOwner(string? ownerName) => new(new ClaimsIdentity(
+    [
+        new Claim(ClaimTypes.NameIdentifier, AccountStore.Normalize(ownerName ?? "owner")),
+        new Claim(ClaimTypes.Name, ownerName ?? "owner"),
+        new Claim(ClaimTypes.Role, nameof(SharingRole.Owner)),
+        new Claim(LocalOwnerType, "true"),
+    ], SharingAuthentication.LoopbackScheme));
+
+    public static bool IsLocalOwner(this ClaimsPrincipal user) => user.HasClaim(c => c.Type == LocalOwnerType);
+
+    public static string AccountId(this ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
+
+    public static SharingRole? Role(this ClaimsPrincipal user) =>
+        user.Identity?.IsAuthenticated == true && Enum.TryParse<SharingRole>(user.FindFirstValue(ClaimTypes.Role), out var role) ? role : null;
+}

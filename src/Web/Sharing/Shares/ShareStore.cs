@@ -1,0 +1,183 @@
+using LiteDB;
+using Microsoft.AspNetCore.Identity;
+using SdBlazor.Web.Gallery;
+
+namespace SdBlazor.Web.Sharing.Shares;
+
+public sealed class ShareException(string message) : Exception(message);
+
+/// <summary>Share links: create, resolve a token, decide whether an image belongs to a share, revoke.</summary>
+public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimeProvider time)
+{
+    public const int MaxImagesPerSelection = 5000;
+    public const int MaxPinLength = 32;
+    private readonly PasswordHasher<Share> _pinHasher = new();
+
+    public event Action? Changed;
+
+    public (Share Share, string Token) Create(ShareRequest request, string createdBy)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var share = new Share
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            Kind = request.Kind,
+            HidePrompts = request.HidePrompts,
+            CreatedBy = createdBy,
+            CreatedUtc = now,
+            ExpiresUtc = request.ExpiresIn is { } lifetime ? now + lifetime : null,
+        };
+        if (request.ExpiresIn is { } e && e <= TimeSpan.Zero) throw new ShareException("An expiry must be in the future.");
+        switch (request.Kind)
+        {
+            case ShareKind.Selection:
+                var ids = request.ImageIds.Count > 0 ? Validate(request.ImageIds) : FreezeSearch(request.Search);
+                if (ids.Count == 0) throw new ShareException("Nothing to share: the selection is empty.");
+                share.ImageIds = ids;
+                share.Search = request.ImageIds.Count > 0 ? null : request.Search;
+                share.Title = request.Title ?? (share.Search is { } s ? $"Search: {s}" : $"{ids.Count} image(s)");
+                break;
+            case ShareKind.Album:
+                if (string.IsNullOrWhiteSpace(request.Album) || !gallery.AlbumNames().Contains(request.Album))
+                    throw new ShareException($"There is no album '{request.Album}'.");
+                share.Album = request.Album;
+                share.Title = request.Title ?? $"Album: {request.Album}";
+                break;
+            case ShareKind.Gallery:
+                share.Title = request.Title ?? "Gallery";
+                break;
+            case ShareKind.Live:
+                share.Title = request.Title ?? "Live generations";
+                break;
+            default:
+                throw new ShareException("Unknown kind of share.");
+        }
+        if (!string.IsNullOrEmpty(request.Pin))
+        {
+            if (request.Pin.Length is < 4 or > MaxPinLength) throw new ShareException($"A PIN has 4 to {MaxPinLength} characters.");
+            share.PinHash = _pinHasher.HashPassword(share, request.Pin);
+        }
+        var token = SecretTokens.New();
+        share.TokenHash = SecretTokens.Hash(token);
+        db.Shares.Insert(share);
+        Changed?.Invoke();
+        return (share, token);
+    }
+
+    /// <summary>The active share of a link token, or null (malformed, unknown, revoked or expired: all look the same).</summary>
+    public Share? Resolve(string? token)
+    {
+        if (!SecretTokens.LooksValid(token)) return null;
+        var hash = SecretTokens.Hash(token!);
+        var share = db.Shares.FindOne(s => s.TokenHash == hash);
+        return share is not null && share.IsActive(time.GetUtcNow().UtcDateTime) ? share : null;
+    }
+
+    public bool CheckPin(Share share, string? pin) =>
+        share.PinHash is null || (pin is { Length: > 0 and <= MaxPinLength } && _pinHasher.VerifyHashedPassword(share, share.PinHash, pin) != PasswordVerificationResult.Failed);
+
+    /// <summary>Whether the image with this id is part of the share right now (ids are checked, never trusted).</summary>
+    public GalleryImage? ImageOf(Share share, string? id)
+    {
+        if (share.Kind == ShareKind.Live || !ImageIds.TryParse(id, out var key)) return null;
+        var row = gallery.Get(key);
+        if (row is null || row.TrashedUtc is not null || row.Missing) return null;
+        return share.Kind switch
+        {
+            ShareKind.Selection => share.ImageIds.Contains(row.Key) ? row : null,
+            ShareKind.Album => row.Albums.Contains(share.Album!) ? row : null,
+            ShareKind.Gallery => row,
+            _ => null,
+        };
+    }
+
+    /// <summary>One page of the share's images, newest first.</summary>
+    public GalleryPage Images(Share share, string? after, int pageSize)
+    {
+        switch (share.Kind)
+        {
+            case ShareKind.Selection:
+                var ordered = share.ImageIds.OrderByDescending(i => i, StringComparer.Ordinal).ToList();
+                var start = after is null ? 0 : ordered.FindIndex(i => string.CompareOrdinal(i, after) < 0);
+                if (start < 0) return new GalleryPage([], null);
+                var rows = new List<GalleryImage>();
+                var next = start;
+                for (; next < ordered.Count && rows.Count < pageSize; next++)
+                    if (ImageOf(share, ordered[next]) is { } row) rows.Add(row);
+                return new GalleryPage(rows, next < ordered.Count && rows.Count > 0 ? rows[^1].Key : null);
+            case ShareKind.Album:
+                return gallery.Query(new GalleryQuery { Album = share.Album, After = after, PageSize = pageSize });
+            case ShareKind.Gallery:
+                return gallery.Query(new GalleryQuery { After = after, PageSize = pageSize });
+            default:
+                return new GalleryPage([], null);
+        }
+    }
+
+    public void RecordView(Share share) => db.Locked(() =>
+    {
+        if (db.Shares.FindById(share.Id) is { } current)
+        {
+            current.Views++;
+            db.Shares.Update(current);
+        }
+        return 0;
+    });
+
+    /// <summary>Shares made by <paramref name="createdBy"/>, or every share when null (the owner's view).</summary>
+    public IReadOnlyList<Share> List(string? createdBy) =>
+        (createdBy is null ? db.Shares.FindAll() : db.Shares.Find(s => s.CreatedBy == createdBy)).OrderByDescending(s => s.CreatedUtc).ToList();
+
+    public Share? Get(string id) => db.Shares.FindById(id);
+
+    public void Revoke(string id) => Update(id, s => s.RevokedUtc ??= time.GetUtcNow().UtcDateTime);
+
+    public void SetExpiry(string id, DateTime? expiresUtc) => Update(id, s => s.ExpiresUtc = expiresUtc);
+
+    public void Delete(string id)
+    {
+        db.Shares.Delete(id);
+        Changed?.Invoke();
+    }
+
+    private void Update(string id, Action<Share> change)
+    {
+        db.Locked(() =>
+        {
+            var share = db.Shares.FindById(id) ?? throw new ShareException("No such share.");
+            change(share);
+            db.Shares.Update(share);
+            return 0;
+        });
+        Changed?.Invoke();
+    }
+
+    private List<string> Validate(IReadOnlyList<string> ids)
+    {
+        if (ids.Count > MaxImagesPerSelection) throw new ShareException($"At most {MaxImagesPerSelection} images per link.");
+        var result = new List<string>();
+        foreach (var id in ids.Distinct())
+        {
+            if (!ImageIds.TryParse(id, out var key) || gallery.Get(key) is not { TrashedUtc: null })
+                throw new ShareException($"'{Shorten(id)}' is not an image in the gallery.");
+            result.Add(key.ToString());
+        }
+        return result;
+    }
+
+    private List<string> FreezeSearch(string? search)
+    {
+        var ids = new List<string>();
+        string? after = null;
+        do
+        {
+            var page = gallery.Query(new GalleryQuery { Search = search, After = after, PageSize = GalleryQuery.MaxPageSize });
+            ids.AddRange(page.Items.Select(i => i.Key));
+            after = page.NextCursor;
+        } while (after is not null && ids.Count <= MaxImagesPerSelection);
+        if (ids.Count > MaxImagesPerSelection) throw new ShareException($"The search finds more than {MaxImagesPerSelection} images; narrow it.");
+        return ids;
+    }
+
+    private static string Shorten(string s) => s.Length > 40 ? s[..40] + "…" : s;
+}

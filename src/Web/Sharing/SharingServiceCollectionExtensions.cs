@@ -1,0 +1,130 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using SdBlazor.Web.Api;
+using SdBlazor.Web.Sharing.Accounts;
+using SdBlazor.Web.Sharing.Auth;
+using SdBlazor.Web.Sharing.Lan;
+using SdBlazor.Web.Sharing.Protection;
+using SdBlazor.Web.Sharing.Shares;
+using SdBlazor.Web.Storage;
+
+namespace SdBlazor.Web.Sharing;
+
+public static class SharingServiceCollectionExtensions
+{
+    /// <summary>Accounts, share links, authentication and authorization, protection, and where Kestrel listens.</summary>
+    public static WebApplicationBuilder AddSharing(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SharingOptions>().BindConfiguration(SharingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SharingDatabase>();
+        services.AddSingleton<AccountStore>();
+        services.AddSingleton<SetupGate>();
+        services.AddSingleton<ShareStore>();
+        services.AddSingleton<ShareAccess>();
+        services.AddSingleton<LiveFeed>();
+        services.AddSingleton<LanAddresses>();
+        // TryAdd: a test (or a later feature) that registers its own credentials keeps them.
+        services.TryAddSingleton<ISdApiCredentials, SdApiAccountCredentials>();
+        services.AddSharingAuthentication();
+        services.AddSharingRateLimits();
+        services.AddSingleton<GenerationRateLimitHubFilter>();
+        services.Configure<HubOptions>(o => o.AddFilter<GenerationRateLimitHubFilter>());
+        services.AddProblemDetails();
+
+        // Keys in the data folder: logins and PIN cookies survive restarts.
+        services.AddDataProtection().SetApplicationName("SdBlazor");
+        services.AddOptions<KeyManagementOptions>().Configure<DataFolder, ILoggerFactory>((o, folder, logs) =>
+            o.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(folder.Path, "keys")), logs));
+
+        ConfigureListening(builder);
+        return builder;
+    }
+
+    private static void ConfigureListening(WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(SharingOptions.Section).Get<SharingOptions>() ?? new SharingOptions();
+        var https = options.LanMode && options.Https;
+        var urls = ListenAddresses.Decide(builder.Configuration[WebHostDefaults.ServerUrlsKey], options, https);
+        builder.WebHost.UseUrls([.. urls]);
+
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
+        if (https)
+        {
+            var folder = new DataFolder(Options.Create(builder.Configuration.GetSection(DataFolderOptions.Section).Get<DataFolderOptions>() ?? new()), builder.Environment);
+            certificate = LanCertificate.LoadOrCreate(folder.Path);
+        }
+        builder.Services.AddSingleton(new ListenAddresses { LanRequested = options.LanMode, Certificate = certificate });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            if (certificate is not null) k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate);
+        });
+    }
+
+    /// <summary>
+    /// No exception details for any client except this machine's browser in Development (which keeps the developer
+    /// page): <c>dotnet run --lan</c> runs in Development, and LAN clients must not see stack traces.
+    /// </summary>
+    public static WebApplication UseErrorPageForClients(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+            return app;
+        }
+        // Re-executing "/Error" from inside this branch did not work (measured: the exception went on to the developer
+        // page), so other clients get a fixed answer written here; the developer page stays the outer handler.
+        app.UseWhen(http => !LocalRequests.IsLocal(http), branch => branch.UseExceptionHandler(failed => failed.Run(async http =>
+        {
+            http.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            await http.Response.WriteAsync("An error occurred while processing your request.");
+        })));
+        return app;
+    }
+
+    /// <summary>CSP, nosniff and framing headers; first, so static files get them too.</summary>
+    public static WebApplication UseSecurityHeaders(this WebApplication app)
+    {
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        return app;
+    }
+
+    /// <summary>Origin check, authentication and authorization, rate limits; call after <c>UseSecurityHeaders</c> and before <c>UseAntiforgery</c>.</summary>
+    public static WebApplication UseSharing(this WebApplication app)
+    {
+        app.UseMiddleware<OriginCheckMiddleware>();
+        app.UseAuthentication();
+        app.UseMiddleware<SetupGateMiddleware>();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var gate = app.Services.GetRequiredService<SetupGate>();
+            gate.AnnounceIfNeeded(addresses.Select(a => a.Replace("://*", "://localhost").Replace("://+", "://localhost").Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost")));
+            var listen = app.Services.GetRequiredService<ListenAddresses>();
+            if (listen.LanRequested && gate.SetupDone)
+                app.Logger.LogInformation("LAN mode: other devices can open {Urls}", string.Join(", ", app.Services.GetRequiredService<LanAddresses>().Urls()));
+            if (listen.CertificateFingerprint is { } fingerprint)
+                app.Logger.LogInformation("HTTPS certificate SHA-256 fingerprint: {Fingerprint}", fingerprint);
+        });
+        return app;
+    }
+
+    public static WebApplication MapSharing(this WebApplication app)
+    {
+        app.MapShareEndpoints();
+        app.MapAccountEndpoints();
+        return app;
+    }
+}
