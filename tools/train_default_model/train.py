@@ -181,7 +181,7 @@ def build_text_unet(vocab_size):
 
 
 def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p_uncond=0.1, snr_gamma=5.0,
-               text_lr_mult=2.0):
+               text_lr_mult=2.0, p_position_first=0.0, p_high_t=0.0, x0_weight=0.0):
     final = os.path.join(run_dir, "unet_final.pt")
     if os.path.exists(final):
         log("unet: final exists, skipping")
@@ -190,6 +190,12 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
     lat = cache_latents(run_dir)
     x0_all, cap_idx = lat["x0"], lat["cap_idx"]
     cap_ids = torch.tensor([tok(c) for c in lat["captions"]], dtype=torch.int32)
+    # "top left, a red circle on a blue background": with the position words first, the causal text encoder carries
+    # them into every later state (as it does for colours), which gives the UNet an easy position signal to learn
+    # from; the canonical order then has to follow. Without this the position words reached only their own states
+    # and the UNet never used them (chance-level position).
+    position_first = torch.tensor([tok("{1}, {0}".format(*c.rsplit(", ", 1))) for c in lat["captions"]],
+                                  dtype=torch.int32)
     empty_ids = torch.tensor(tok(""), dtype=torch.int32)
     torch.manual_seed(UNET_SEED)
     te, un = build_text_unet(len(tok.encoder))
@@ -208,6 +214,10 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
     ac = alphas_cumprod().float()
     snr = ac / (1 - ac)
     w_t = torch.clamp(snr, max=snr_gamma) / snr  # min-SNR-gamma weighting for epsilon prediction
+    # The layout (where the object goes) is decided in the first sampling steps, at t > ~750, where the noisy latent
+    # shows nothing of it and an epsilon loss barely sees a wrong x0 (its x0 error is scaled by the SNR, ~0.01 there).
+    # An added x0-space term (epsilon error / SNR, capped) and more samples at high t make those steps learn it.
+    w_t = w_t + x0_weight * torch.clamp(1 / snr, max=50.0)
     ck = os.path.join(run_dir, "unet_ckpt.pt")
     step, elapsed = 0, 0.0
     if resume and os.path.exists(ck):
@@ -235,9 +245,13 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
         idx = torch.randint(0, len(x0_all), (batch,))
         x0 = x0_all[idx]
         ids = cap_ids[cap_idx[idx]].clone()
+        flip = torch.rand(batch) < p_position_first
+        ids[flip] = position_first[cap_idx[idx[flip]]]
         drop = torch.rand(batch) < p_uncond
         ids[drop] = empty_ids
         t = torch.randint(0, 1000, (batch,))
+        high = torch.rand(batch) < p_high_t
+        t[high] = torch.randint(600, 1000, (int(high.sum()),))
         eps = torch.randn_like(x0)
         a = ac[t].view(-1, 1, 1, 1)
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
@@ -350,6 +364,11 @@ def main():
     ap.add_argument("--stage", choices=["all", "vae", "cache", "unet", "decoder"], default="all")
     ap.add_argument("--decoder-minutes", type=float, default=60)
     ap.add_argument("--text-lr-mult", type=float, default=2.0, help="text encoder learning rate / UNet learning rate")
+    ap.add_argument("--unet-lr", type=float, default=3e-4)
+    ap.add_argument("--position-first", type=float, default=0.0,
+                    help="share of training captions rewritten with the position words first")
+    ap.add_argument("--high-t", type=float, default=0.0, help="share of timesteps drawn from [600, 1000) instead of [0, 1000)")
+    ap.add_argument("--x0-weight", type=float, default=0.0, help="weight of the added x0-space loss term (1/SNR, capped at 50)")
     a = ap.parse_args()
     setup_threads()
     os.makedirs(a.run_dir, exist_ok=True)
@@ -360,7 +379,8 @@ def main():
     if a.stage in ("all", "cache"):
         cache_latents(a.run_dir)
     if a.stage in ("all", "unet"):
-        train_unet(a.run_dir, a.unet_minutes, a.unet_batch, a.resume, text_lr_mult=a.text_lr_mult)
+        train_unet(a.run_dir, a.unet_minutes, a.unet_batch, a.resume, lr_base=a.unet_lr, text_lr_mult=a.text_lr_mult,
+                   p_position_first=a.position_first, p_high_t=a.high_t, x0_weight=a.x0_weight)
     if a.stage == "decoder":
         finetune_decoder(a.run_dir, a.decoder_minutes, a.vae_batch, a.resume)
     log("all done")

@@ -5,10 +5,10 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
 {
     // Blazor Server needs no inline script or eval (blazor.web.js and MudBlazor's script are files); MudBlazor sets
     // inline styles, hence 'unsafe-inline' for styles only. 'self' also covers the ws(s) circuit and hub sockets.
-    // The Roboto font sheet of App.razor is the one outside origin allowed.
+    // No outside origin at all: the app loads no web font or CDN file.
     public const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; " +
-        "font-src 'self' data: https://fonts.gstatic.com; img-src 'self' data: blob:; connect-src 'self'; " +
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+        "font-src 'self' data:; img-src 'self' data: blob:; connect-src 'self'; " +
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
     // The Scalar API page is built from inline scripts; it is a members-only developer page.
