@@ -180,8 +180,15 @@ def build_text_unet(vocab_size):
     return te, un
 
 
+def attribute_labels(caption, groups):
+    """`a red circle on a blue background, top left` -> indices of (colour, shape, background, position)."""
+    words, position = caption.rsplit(", ", 1)
+    w = words.split()
+    return [groups[0].index(w[1]), groups[1].index(w[2]), groups[2].index(w[5]), groups[3].index(position)]
+
+
 def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p_uncond=0.1, snr_gamma=5.0,
-               text_lr_mult=2.0, p_position_first=0.0, p_high_t=0.0, x0_weight=0.0):
+               text_lr_mult=2.0, p_position_first=0.0, p_high_t=0.0, x0_weight=0.0, attr_weight=0.0):
     final = os.path.join(run_dir, "unet_final.pt")
     if os.path.exists(final):
         log("unet: final exists, skipping")
@@ -204,9 +211,16 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
         w = torch.load(warm)  # written by recover.py --warm-start from an earlier export
         te.load_state_dict(w["te"]); un.load_state_dict(w["unet"])
         log(f"unet: warm start from {w['recovered_from']} (coordinate channels added: {w['coordinate_channels_added']})")
+    # Auxiliary caption-attribute heads on the pooled (end-token) state, training only (not exported): CLIP's own
+    # objective lives on that state too. They make the causal encoder carry every attribute -- position included --
+    # into the end and padding states, which hold most of the UNet's cross-attention mass; without them only the
+    # colour words got there and the UNet ignored position.
+    groups = [data.COLOR_NAMES, data.SHAPES, data.COLOR_NAMES, data.POSITION_NAMES]
+    attr_head = torch.nn.Linear(te.width, sum(len(g) for g in groups))
+    labels = torch.tensor([attribute_labels(c, groups) for c in lat["captions"]])
     params = list(te.parameters()) + list(un.parameters())
     # the text encoder learns from the UNet's gradient only; a higher rate helped it separate the position words
-    opt = torch.optim.AdamW([{"params": list(te.parameters()), "lr_mult": text_lr_mult},
+    opt = torch.optim.AdamW([{"params": list(te.parameters()) + list(attr_head.parameters()), "lr_mult": text_lr_mult},
                              {"params": list(un.parameters()), "lr_mult": 1.0}], lr=lr_base, weight_decay=0.01)
     ema_te, ema_un = build_text_unet(len(tok.encoder))
     ema_te.load_state_dict(te.state_dict()); ema_un.load_state_dict(un.state_dict())
@@ -225,6 +239,8 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
         te.load_state_dict(s["te"]); un.load_state_dict(s["unet"])
         ema_te.load_state_dict(s["ema_te"]); ema_un.load_state_dict(s["ema_unet"])
         opt.load_state_dict(s["opt"])
+        if "attr_head" in s:
+            attr_head.load_state_dict(s["attr_head"])
         step, elapsed = s["step"], s["elapsed"]
         torch.manual_seed(UNET_SEED + step)
         log(f"unet: resumed at step {step}, {elapsed / 60:.1f} min done")
@@ -255,9 +271,13 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
         eps = torch.randn_like(x0)
         a = ac[t].view(-1, 1, 1, 1)
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
-        ctx, _ = te(ids)
+        ctx, pooled = te(ids)
         pred = un(xt, t.float(), ctx)
         loss = (((pred - eps) ** 2).mean(dim=(1, 2, 3)) * w_t[t]).mean()
+        if attr_weight > 0 and (~drop).any():
+            logits = attr_head(pooled[~drop]).split([len(g) for g in groups], dim=1)
+            target = labels[cap_idx[idx[~drop]]]
+            loss = loss + attr_weight * sum(F.cross_entropy(lg, target[:, k]) for k, lg in enumerate(logits))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -275,10 +295,11 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
         if time.time() - last_ck > 180:
             atomic_save({"te": te.state_dict(), "unet": un.state_dict(), "ema_te": ema_te.state_dict(),
                          "ema_unet": ema_un.state_dict(), "opt": opt.state_dict(), "step": step,
-                         "elapsed": time.time() - t_start}, ck)
+                         "elapsed": time.time() - t_start, "attr_head": attr_head.state_dict()}, ck)
             last_ck = time.time()
     s = {"te": te.state_dict(), "unet": un.state_dict(), "ema_te": ema_te.state_dict(),
-         "ema_unet": ema_un.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": time.time() - t_start}
+         "ema_unet": ema_un.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": time.time() - t_start,
+         "attr_head": attr_head.state_dict()}
     atomic_save(s, ck)
     atomic_save({"ema_te": ema_te.state_dict(), "ema_unet": ema_un.state_dict(), "step": step,
                  "elapsed": time.time() - t_start}, final)
@@ -369,6 +390,8 @@ def main():
                     help="share of training captions rewritten with the position words first")
     ap.add_argument("--high-t", type=float, default=0.0, help="share of timesteps drawn from [600, 1000) instead of [0, 1000)")
     ap.add_argument("--x0-weight", type=float, default=0.0, help="weight of the added x0-space loss term (1/SNR, capped at 50)")
+    ap.add_argument("--attr-weight", type=float, default=0.0,
+                    help="weight of the auxiliary caption-attribute loss on the text encoder's pooled state")
     a = ap.parse_args()
     setup_threads()
     os.makedirs(a.run_dir, exist_ok=True)
@@ -380,7 +403,8 @@ def main():
         cache_latents(a.run_dir)
     if a.stage in ("all", "unet"):
         train_unet(a.run_dir, a.unet_minutes, a.unet_batch, a.resume, lr_base=a.unet_lr, text_lr_mult=a.text_lr_mult,
-                   p_position_first=a.position_first, p_high_t=a.high_t, x0_weight=a.x0_weight)
+                   p_position_first=a.position_first, p_high_t=a.high_t, x0_weight=a.x0_weight,
+                   attr_weight=a.attr_weight)
     if a.stage == "decoder":
         finetune_decoder(a.run_dir, a.decoder_minutes, a.vae_batch, a.resume)
     log("all done")
