@@ -1,6 +1,5 @@
-using System.Net.Http.Headers;
-using System.Text;
 using SdBlazor.Web.Api.Models;
+using SdBlazor.Web.Sharing.Auth;
 
 namespace SdBlazor.Web.Api;
 
@@ -26,27 +25,11 @@ internal sealed class SdApiBasicAuthFilter : IEndpointFilter
         if (http.RequestServices.GetService<ISdApiCredentials>() is not { } credentials || !credentials.IsRequired(http))
             return await next(context);
 
-        if (TryReadBasic(http.Request.Headers.Authorization.ToString(), out var user, out var password) && credentials.IsValid(user, password))
+        if (BasicAuthenticationHandler.TryRead(http.Request.Headers.Authorization.ToString(), out var user, out var password) && credentials.IsValid(user, password))
             return await next(context);
 
         http.Response.Headers.WWWAuthenticate = "Basic";
         return Results.Json(new ApiErrorResponse("HTTPException", "Incorrect username or password", "", ""), statusCode: StatusCodes.Status401Unauthorized);
-    }
-
-    private static bool TryReadBasic(string header, out string user, out string password)
-    {
-        user = password = "";
-        if (!AuthenticationHeaderValue.TryParse(header, out var value)
-            || !string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase) || value.Parameter is null)
-            return false;
-        var buffer = new byte[value.Parameter.Length];
-        if (!Convert.TryFromBase64String(value.Parameter, buffer, out var written)) return false;
-        var text = Encoding.UTF8.GetString(buffer, 0, written);
-        var colon = text.IndexOf(':');
-        if (colon < 0) return false;
-        user = text[..colon];
-        password = text[(colon + 1)..];
-        return true;
     }
 }
 

@@ -17,13 +17,11 @@ namespace SdBlazor.Web.Tests.Browser;
 /// </summary>
 public sealed class GenerateToGalleryBrowserTests(ITestOutputHelper output)
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
     private const string Prompt = "a purple triangle on a white background, center";
 
     [Fact]
     public async Task Generate_find_in_gallery_then_img2img_records_the_lineage()
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: install Debian's chromium (scripts/test.sh does).");
         await using var app = new AppFactory();
         app.UseKestrel(0);
         app.StartServer();
@@ -31,12 +29,7 @@ public sealed class GenerateToGalleryBrowserTests(ITestOutputHelper output)
         var index = app.Services.GetRequiredService<GalleryIndex>();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await Chromium.LaunchAsync(playwright);
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
         page.SetDefaultTimeout(120_000);
         Assertions.SetDefaultExpectTimeout(120_000);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using SdBlazor.Web.Gallery;
+using SdBlazor.Web.Tests.Support;
 using Xunit;
 
 namespace SdBlazor.Web.Tests.Gallery;
@@ -15,7 +16,6 @@ namespace SdBlazor.Web.Tests.Gallery;
 /// </summary>
 public sealed class GalleryBrowserTests : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "sdblazor-gallery-e2e", Guid.NewGuid().ToString("N"));
     private WebApplicationFactory<Program> _factory = null!;
     private IPlaywright _playwright = null!;
@@ -25,13 +25,12 @@ public sealed class GalleryBrowserTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is needed for browser tests (scripts/test.sh installs it).");
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Gallery:DataPath", _folder));
         _factory.UseKestrel(0);
         _factory.StartServer();
         _baseUrl = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+        _browser = await Chromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()

@@ -15,12 +15,10 @@ namespace SdBlazor.Web.Tests.Sharing;
 /// </summary>
 public sealed class ShareBrowserTests(ITestOutputHelper output)
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
 
     [Fact]
     public async Task A_visitor_sees_exactly_the_shared_images_cannot_guess_others_and_loses_access_on_revoke_and_expiry()
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: install Debian's chromium (scripts/test.sh does).");
         await using var app = LanBindingTests.StartOnLan(out var baseUrl);
         app.EnsureOwner();
         var images = await app.AddImagesAsync("shared one", "shared two", "shared three", "not shared four", "not shared five");
@@ -30,7 +28,7 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         var link = $"{baseUrl}/s/{token}";
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         // A phone-sized context with its own cookies: the visitor.
         await using var visitor = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true });
         var page = await visitor.NewPageAsync();
@@ -90,7 +88,6 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
     [Fact]
     public async Task A_live_link_shows_the_previews_of_a_running_generation()
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: install Debian's chromium (scripts/test.sh does).");
         // The real engine and default model: it takes milliseconds per step at 64×64, so a larger size and more steps
         // keep the generation running for several seconds, long enough for the page's 400 ms polling to see frames.
         await using var app = LanBindingTests.StartOnLan(out var baseUrl);
@@ -98,7 +95,7 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         var (_, token) = app.Services.GetRequiredService<ShareStore>().Create(new() { Kind = ShareKind.Live }, SharingFactory.OwnerName);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         await using var visitor = await browser.NewContextAsync();
         var page = await visitor.NewPageAsync();
         var problems = Watch(page);
@@ -127,12 +124,6 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         Assert.True(unexpected.Count == 0, string.Join('\n', unexpected));
     }
 
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()
-    {
-        ExecutablePath = ChromiumPath,
-        Headless = true,
-        Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
 
     private static List<string> Watch(IPage page)
     {
