@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace SdBlazor.Bench;
 
@@ -36,14 +35,6 @@ public sealed class MemoryProbe : IDisposable
 
     public static long PeakRssBytes() => ReadStatus("VmHWM:") ?? Current(p => p.PeakWorkingSet64);
 
-    /// <summary>Asks glibc to hand freed heap pages back to the OS (Linux); what RSS would be after an unload if the engine did this.</summary>
-    public static bool TrimNativeHeap()
-    {
-        if (!OperatingSystem.IsLinux()) return false;
-        try { return malloc_trim(0) != 0; }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException) { return false; }
-    }
-
     public static string GiB(long bytes) => $"{bytes / (double)(1L << 30):F2} GiB";
 
     public static string MiB(long bytes) => $"{bytes / (double)(1L << 20):F1} MiB";
@@ -68,9 +59,6 @@ public sealed class MemoryProbe : IDisposable
             if (line.StartsWith(key, StringComparison.Ordinal) && long.TryParse(line[key.Length..].Trim().Split(' ')[0], out var kb)) return kb * 1024;
         return null;
     }
-
-    [DllImport("libc", EntryPoint = "malloc_trim")]
-    private static extern int malloc_trim(nuint pad);
 
     public void Dispose() => _sampler.Dispose();
 }

@@ -111,7 +111,7 @@ public static class ModelBenchmark
         GC.WaitForPendingFinalizers();
         GC.Collect();
         var rssUnloaded = MemoryProbe.CurrentRssBytes();
-        var trimmed = MemoryProbe.TrimNativeHeap();
+        var trimmed = NativeHeap.Trim();
         var rssTrimmed = MemoryProbe.CurrentRssBytes();
         Console.WriteLine($"   RSS after unload        {MemoryProbe.GiB(rssUnloaded),10}     (loaded {MemoryProbe.GiB(rssLoaded)}, at start {MemoryProbe.GiB(rssAtStart)}{(trimmed ? $"; after malloc_trim {MemoryProbe.GiB(rssTrimmed)}" : "")})");
 

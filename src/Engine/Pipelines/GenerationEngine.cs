@@ -71,11 +71,15 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     /// <summary>Releases the resident model's sessions (they load again on the next generation).</summary>
     public void Unload()
     {
-        lock (_modelLock)
-        {
-            _loaded?.Dispose();
-            _loaded = null;
-        }
+        lock (_modelLock) ReleaseLoaded();
+    }
+
+    private void ReleaseLoaded()
+    {
+        if (_loaded is null) return;
+        _loaded.Dispose();
+        _loaded = null;
+        NativeHeap.Trim();
     }
 
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IStepProgressSink? progress,
@@ -247,8 +251,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         lock (_modelLock)
         {
             if (_loaded is not null && _loaded.Folder.Path == folder.Path) return _loaded;
-            _loaded?.Dispose();
-            _loaded = null;
+            ReleaseLoaded();
             _logger.LogInformation("Loading model {Model} from {Path}", folder.Name, folder.Path);
             _loaded = LoadedModel.Load(folder, _sessions, _useTaesd);
             _logger.LogInformation("Model {Model} loaded on {Provider}", folder.Name, _loaded.ExecutionProvider);
