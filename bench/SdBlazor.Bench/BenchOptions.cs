@@ -5,6 +5,7 @@ namespace SdBlazor.Bench;
 /// <param name="ModelPath">With a model: the real-scale benchmark on it (<see cref="ModelBenchmark"/>); without: the tiny-graph step suite.</param>
 /// <param name="Size">Pixels (square); null: the model's native size.</param>
 /// <param name="BareRuns">Bare UNet calls to time (median); null: as many as steps.</param>
+/// <param name="SaveImagePath">With a model: where to write the first image as PNG (to compare two exports of the same weights).</param>
 public sealed record BenchOptions(
     string? ModelPath,
     int Steps,
@@ -16,12 +17,13 @@ public sealed record BenchOptions(
     bool Previews = true,
     bool WarmUpPhase = true,
     ExecutionProviderKind Provider = ExecutionProviderKind.Auto,
-    int DeviceId = 0)
+    int DeviceId = 0,
+    string? SaveImagePath = null)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
                               [--bare-runs N] [--memory-pattern on|off] [--previews on|off] [--warmup-phase on|off]
-                              [--provider auto|cpu|cuda|directml] [--device-id N]
+                              [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
         """;
@@ -45,6 +47,7 @@ public sealed record BenchOptions(
                 case "--previews" when OnOff(value) is { } on: o = o with { Previews = on }; break;
                 case "--warmup-phase" when OnOff(value) is { } on: o = o with { WarmUpPhase = on }; break;
                 case "--device-id" when int.TryParse(value, out n) && n >= 0: o = o with { DeviceId = n }; break;
+                case "--save-image" when value is not null: o = o with { SaveImagePath = Path.GetFullPath(value) }; break;
                 case "--provider" when Enum.TryParse<ExecutionProviderKind>(value, true, out var p): o = o with { Provider = p }; break;
                 default: return null;
             }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SixLabors.ImageSharp;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -51,7 +52,7 @@ public static class ModelBenchmark
         Console.WriteLine($"   session creation        {preload.SessionCreation.TotalSeconds,10:F2} s    (all sessions; peak RSS while loading {MemoryProbe.GiB(loadPeak)}, RSS after {MemoryProbe.GiB(MemoryProbe.CurrentRssBytes())})");
 
         memory.ResetPeaks();
-        var first = await TimeImageAsync(engine, request, null);
+        var first = await TimeImageAsync(engine, request, null, options.SaveImagePath);
 
         // ---- warm images, each followed by its share of the bare UNet runs: bare ONNX Runtime on the pipeline's own
         // session (same session options) and the very OrtValues the generation bound. Interleaving keeps a shared
@@ -162,12 +163,22 @@ public static class ModelBenchmark
         return notes.Length == 0 ? "" : $" ({string.Join("; ", notes)})";
     }
 
-    private static async Task<(double Total, StepTimer Steps)> TimeImageAsync(GenerationEngine engine, GenerationRequest request, StepTimer? timer)
+    private static async Task<(double Total, StepTimer Steps)> TimeImageAsync(GenerationEngine engine, GenerationRequest request,
+        StepTimer? timer, string? savePath = null)
     {
         timer ??= new StepTimer(null);
         var clock = Stopwatch.StartNew();
-        using (await engine.GenerateAsync(request, timer, CancellationToken.None)) { }
-        return (clock.Elapsed.TotalMilliseconds, timer);
+        using (var result = await engine.GenerateAsync(request, timer, CancellationToken.None))
+        {
+            var elapsed = clock.Elapsed.TotalMilliseconds;
+            if (savePath is not null)
+            {
+                // Lets two exports of the same weights (e.g. matmul vs fused attention) be compared pixel by pixel.
+                await result.Images[0].Image.SaveAsPngAsync(savePath);
+                Console.WriteLine($"   image saved             {savePath} (seed {result.Images[0].Seed})");
+            }
+            return (elapsed, timer);
+        }
     }
 
     private static double[] TimeRuns(int count, Action run)

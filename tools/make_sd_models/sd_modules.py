@@ -2,13 +2,60 @@
 
 Module names and layer order follow diffusers (UNet2DConditionModel, AutoencoderKL) and transformers
 (CLIPTextModel) so that parameter counts match the published checkpoints exactly; the forward passes are the
-inference paths of those classes (no dropout, no gradient checkpointing, attention as matmul + softmax).
+inference paths of those classes (no dropout, no gradient checkpointing). Attention is exported as matmul + softmax
+(what Optimum's diffusers export writes) or, after `set_attention("fused")`, as ONNX Runtime's
+`com.microsoft.MultiHeadAttention` contrib op (what ORT's transformer optimizer writes for SD), whose CPU kernel
+is a flash-attention loop that never materialises the [batch, heads, tokens, tokens] score tensor.
 """
 import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+_ATTENTION = "matmul"
+
+
+def set_attention(kind):
+    """"matmul" or "fused"; read when a module is traced, so call it before building and exporting."""
+    global _ATTENTION
+    if kind not in ("matmul", "fused"):
+        raise ValueError(f"unknown attention kind {kind!r}; use matmul or fused")
+    _ATTENTION = kind
+
+
+def _reference_attention(q, k, v, heads):
+    """softmax(q k^T / sqrt(d)) v over [batch, tokens, heads * d] tensors."""
+    b, n, c = q.shape
+    d = c // heads
+
+    def split(t):
+        return t.reshape(b, -1, heads, d).permute(0, 2, 1, 3)
+
+    attn = torch.softmax(torch.matmul(split(q), split(k).transpose(-1, -2)) * (1.0 / math.sqrt(d)), dim=-1)
+    return torch.matmul(attn, split(v)).permute(0, 2, 1, 3).reshape(b, n, c)
+
+
+class _MultiHeadAttention(torch.autograd.Function):
+    """Runs the reference maths in torch; exports as one com.microsoft.MultiHeadAttention node (inputs [B, S, D],
+    scale 1/sqrt(head size) by default, which is the reference's)."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, heads):
+        return _reference_attention(q, k, v, heads)
+
+    @staticmethod
+    def symbolic(g, q, k, v, heads):
+        out = g.op("com.microsoft::MultiHeadAttention", q, k, v, num_heads_i=heads)
+        out.setType(q.type())
+        return out
+
+
+def attention(q, k, v, heads):
+    if _ATTENTION == "fused":
+        return _MultiHeadAttention.apply(q, k, v, heads)
+    return _reference_attention(q, k, v, heads)
 
 
 def group_norm(channels, eps=1e-5):
@@ -49,16 +96,7 @@ class Attention(nn.Module):
 
     def forward(self, x, context=None):
         context = x if context is None else context
-        b, n, c = x.shape
-        h, d = self.heads, c // self.heads
-
-        def split(t):
-            return t.reshape(b, -1, h, d).permute(0, 2, 1, 3)
-
-        q, k, v = split(self.to_q(x)), split(self.to_k(context)), split(self.to_v(context))
-        attn = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(d)), dim=-1)
-        out = torch.matmul(attn, v).permute(0, 2, 1, 3).reshape(b, n, c)
-        return self.to_out[0](out)
+        return self.to_out[0](attention(self.to_q(x), self.to_k(context), self.to_v(context), self.heads))
 
 
 class GEGLU(nn.Module):
@@ -274,9 +312,7 @@ class VaeAttention(nn.Module):
     def forward(self, x):
         b, c, h, w = x.shape
         t = self.group_norm(x).reshape(b, c, h * w).transpose(1, 2)
-        q, k, v = self.to_q(t), self.to_k(t), self.to_v(t)
-        attn = torch.softmax(torch.matmul(q, k.transpose(1, 2)) * (1.0 / math.sqrt(c)), dim=-1)
-        out = self.to_out[0](torch.matmul(attn, v))
+        out = self.to_out[0](attention(self.to_q(t), self.to_k(t), self.to_v(t), 1))
         return out.transpose(1, 2).reshape(b, c, h, w) + x
 
 
