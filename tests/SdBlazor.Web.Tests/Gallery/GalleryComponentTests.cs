@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
@@ -42,7 +43,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         await _g.SaveAsync("a river in a forest");
         await _g.SaveAsync("neon city at night");
 
-        var cut = _ctx.Render<GalleryBrowser>();
+        var cut = _ctx.Render<GalleryBrowser>(p => p.Add(x => x.Scope, AccountScope.Everything));
 
         var alts = cut.FindAll("img").Select(i => i.GetAttribute("alt")).ToList();
         Assert.Equal(3, alts.Count);
@@ -68,7 +69,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         var keep = await _g.SaveAsync("keep this one");
         var a = await _g.SaveAsync("delete first");
         var b = await _g.SaveAsync("delete second");
-        var cut = _ctx.Render<GalleryBrowser>();
+        var cut = _ctx.Render<GalleryBrowser>(p => p.Add(x => x.Scope, AccountScope.Everything));
 
         cut.Find("input[aria-label='Select delete first']").Change(true);
         cut.Find("input[aria-label='Select delete second']").Change(true);
@@ -91,7 +92,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         var child = await _g.Store.SaveAsync(image, TestGallery.Parameters("the child image", seed: 987654321) with { ParentId = parent.Key, Strength = 0.6 });
         var navigation = _ctx.Services.GetRequiredService<NavigationManager>();
 
-        var cut = _ctx.Render<ImageDetail>(p => p.Add(x => x.Image, _g.Index.Get(child.Id)!));
+        var cut = _ctx.Render<ImageDetail>(p => p.Add(x => x.Scope, AccountScope.Everything).Add(x => x.Image, _g.Index.Get(child.Id)!));
 
         Assert.Equal("the child image", cut.Find("[data-testid=detail-prompt]").TextContent);
         Assert.Contains("987654321", cut.Markup);
@@ -105,7 +106,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         cut.Find("button[aria-label='Add to favourites']").Click();
         Assert.True(_g.Index.Get(child.Id)!.Favourite);
 
-        var parentDetail = _ctx.Render<ImageDetail>(p => p.Add(x => x.Image, _g.Index.Get(parent.Id)!));
+        var parentDetail = _ctx.Render<ImageDetail>(p => p.Add(x => x.Scope, AccountScope.Everything).Add(x => x.Image, _g.Index.Get(parent.Id)!));
         Assert.Contains("the child image", parentDetail.Find("img[alt^='the child image']").GetAttribute("alt"));
     }
 
@@ -113,7 +114,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
     public async Task Import_shows_found_settings_and_adds_to_the_gallery_and_bad_files_get_an_error()
     {
         GalleryImage? added = null;
-        var cut = _ctx.Render<GalleryImport>(p => p.Add(x => x.OnAdded, row => added = row));
+        var cut = _ctx.Render<GalleryImport>(p => p.Add(x => x.Scope, AccountScope.Everything).Add(x => x.OnAdded, row => added = row));
         var png = TestGallery.ForeignPng(("parameters", "an imported harbor\nSteps: 12, Sampler: Euler, CFG scale: 5, Seed: 31337, Size: 40x30"));
 
         cut.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(png, "harbor.png"));

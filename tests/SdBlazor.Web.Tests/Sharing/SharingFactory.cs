@@ -72,9 +72,12 @@ public sealed partial class SharingFactory : WebApplicationFactory<Program>
     public HttpClient NewClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
     /// <summary>A client logged in through the real login form (antiforgery token and all) as a fresh account of this role.</summary>
-    public async Task<HttpClient> ClientAsAsync(SharingRole role)
+    public Task<HttpClient> ClientAsAsync(SharingRole role) =>
+        ClientAsAsync(role, role == SharingRole.Owner ? OwnerName : role.ToString().ToLowerInvariant());
+
+    /// <summary>A client logged in as the account <paramref name="name"/> with this role (created when missing).</summary>
+    public async Task<HttpClient> ClientAsAsync(SharingRole role, string name)
     {
-        var name = role == SharingRole.Owner ? OwnerName : role.ToString().ToLowerInvariant();
         EnsureAccount(name, role);
         var client = NewClient();
         using var response = await LoginAsync(client, name, Password);
