@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using SdBlazor.Web.Sharing;
 using SdBlazor.Web.Sharing.Auth;
+using SdBlazor.Web.Sharing.Protection;
 
 namespace SdBlazor.Web.Gallery;
 
@@ -64,7 +65,7 @@ public static class GalleryEndpoints
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "The upload was refused");
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireAntiforgeryForCookieLogins();
         gallery.MapPost("/inspect", async (IFormFile file, UploadValidator validator, GalleryStore store, CancellationToken ct) =>
         {
             try
@@ -77,7 +78,7 @@ public static class GalleryEndpoints
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "The upload was refused");
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireAntiforgeryForCookieLogins();
         // GET for a few ids; POST (form field "ids", with an antiforgery token) for large selections that would not fit in a URL.
         gallery.MapGet("/zip", (string ids, HttpContext http, GalleryIndex index, GalleryStore store, CancellationToken ct) =>
             ZipAsync(ids, http.User.Scope(), index, store, ct));

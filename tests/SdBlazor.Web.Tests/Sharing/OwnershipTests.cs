@@ -145,7 +145,7 @@ public sealed class OwnershipTests
         await WaitForAsync(() => queue.Get(job)?.Status.IsFinished() == true, "alice's job to finish");
         Assert.Equal(JobStatus.Completed, queue.Get(job)!.Status);
         var alices = queue.Get(job)!.ImageIds.Single();
-        var bobs = await ImportAsync(bob, "bob import harbour");
+        var bobs = await ImportAsync(app, bob, "bob import harbour");
         var owners = (await app.AddImagesAsync("owner private diary"))[0].Key;
         Assert.Equal("alice", index.Get(new ObjectId(alices))!.Account);
         Assert.Equal("bob", index.Get(new ObjectId(bobs))!.Account);
@@ -197,8 +197,8 @@ public sealed class OwnershipTests
         await app.ClientAsAsync(SharingRole.Owner);
         var alice = await app.ClientAsAsync(SharingRole.Member, "alice");
         var bob = await app.ClientAsAsync(SharingRole.Member, "bob");
-        var alices = await ImportAsync(alice, "alice secret lighthouse");
-        var bobs = await ImportAsync(bob, "bob harbour");
+        var alices = await ImportAsync(app, alice, "alice secret lighthouse");
+        var bobs = await ImportAsync(app, bob, "bob harbour");
         var owners = (await app.AddImagesAsync("owner lighthouse"))[0].Key;
 
         // Someone else's id is refused with the same message as an unknown one.
@@ -279,19 +279,25 @@ public sealed class OwnershipTests
         (await client.GetFromJsonAsync<JsonElement>("/api/gallery" + query)).GetProperty("items").EnumerateArray()
             .Select(i => i.GetProperty("id").GetString()!).ToList();
 
-    private static async Task<string> ImportAsync(HttpClient client, string prompt)
+    private static async Task<string> ImportAsync(SharingFactory app, HttpClient client, string prompt)
+    {
+        using var response = await app.PostAsBrowserAsync(client, "/api/gallery/import", UploadOf(prompt));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    /// <summary>A multipart upload of a small PNG carrying A1111 parameters with this prompt.</summary>
+    internal static MultipartFormDataContent UploadOf(string prompt)
     {
         using var image = TestGallery.MakeImage();
         using var png = new MemoryStream();
         SdBlazor.Engine.Imaging.PngTextChunks.WritePng(image, png,
             [new(SdBlazor.Engine.Imaging.PngTextChunks.ParametersKeyword, SdBlazor.Engine.Imaging.Infotext.Format(TestGallery.Parameters(prompt)))]);
-        using var content = new MultipartFormDataContent();
+        var content = new MultipartFormDataContent();
         var file = new ByteArrayContent(png.ToArray());
         file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         content.Add(file, "file", "upload.png");
-        using var response = await client.PostAsync("/api/gallery/import", content);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        return content;
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what)
