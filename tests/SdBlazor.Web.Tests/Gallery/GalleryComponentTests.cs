@@ -7,6 +7,7 @@ using MudBlazor;
 using MudBlazor.Services;
 using SdBlazor.Web.Components.Gallery;
 using SdBlazor.Web.Gallery;
+using SdBlazor.Web.Sharing.Shares;
 using Xunit;
 
 namespace SdBlazor.Web.Tests.Gallery;
@@ -16,6 +17,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
 {
     private readonly TestGallery _g = new();
     private readonly BunitContext _ctx = new();
+    private readonly SelectionDrafts _drafts = new(TimeProvider.System);
 
     public GalleryComponentTests()
     {
@@ -25,6 +27,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         _ctx.Services.AddSingleton(_g.Index);
         _ctx.Services.AddSingleton(_g.Options);
         _ctx.Services.AddSingleton(new UploadValidator(_g.Options));
+        _ctx.Services.AddSingleton(_drafts);
         // After the services: setting renderer info builds the service provider.
         _ctx.SetRendererInfo(new RendererInfo("Server", true));
         _ctx.Render<MudPopoverProvider>();
@@ -82,6 +85,24 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         Assert.NotNull(_g.Index.Get(a.Id)!.TrashedUtc);
         Assert.NotNull(_g.Index.Get(b.Id)!.TrashedUtc);
         Assert.Null(_g.Index.Get(keep.Id)!.TrashedUtc);
+    }
+
+    [Fact]
+    public async Task Sharing_a_selection_hands_the_ids_over_on_the_server_not_in_the_url()
+    {
+        var a = await _g.SaveAsync("share first");
+        var b = await _g.SaveAsync("share second");
+        var cut = _ctx.Render<GalleryBrowser>(p => p.Add(x => x.Scope, AccountScope.Everything).Add(x => x.Account, "boss"));
+        cut.Find("input[aria-label='Select share first']").Change(true);
+        cut.Find("input[aria-label='Select share second']").Change(true);
+        cut.FindAll("button").Single(x => x.TextContent.Trim() == "Share").Click();
+
+        var uri = new Uri(_ctx.Services.GetRequiredService<NavigationManager>().Uri);
+        Assert.Equal("/shares", uri.AbsolutePath);
+        Assert.DoesNotContain(a.Key, uri.Query);
+        var key = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query)["selection"].ToString();
+        Assert.Equal(new[] { a.Key, b.Key }.Order(), _drafts.Take(key, "boss").Order());
+        Assert.Empty(_drafts.Take(key, "someone-else"));
     }
 
     [Fact]
