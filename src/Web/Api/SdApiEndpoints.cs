@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using SdBlazor.Web.Api.Models;
 using SdBlazor.Web.Sharing;
 
+using SdBlazor.Web.Sharing.Auth;
+
 namespace SdBlazor.Web.Api;
 
 /// <summary>The AUTOMATIC1111-compatible subset under <c>/sdapi/v1</c> (routes, status codes and bodies as in A1111's <c>modules/api/api.py</c>).</summary>
@@ -32,13 +34,15 @@ public static class SdApiEndpoints
             .WithSummary("Image to image").WithDescription("Like txt2img, starting from init_images[0] (base64, data URL allowed).")
             .Accepts<Img2ImgRequest>("application/json").WithGenerationResponses();
 
-        api.MapGet("/progress", (bool? skip_current_image, SdApiProgress progress) => Results.Json(progress.Snapshot(skip_current_image ?? false)))
+        // A member sees and stops only their own running job; while someone else's runs, they see an idle state.
+        api.MapGet("/progress", (bool? skip_current_image, HttpContext http, SdApiProgress progress) =>
+                Results.Json(progress.Snapshot(skip_current_image ?? false, http.User.Scope())))
             .WithSummary("Progress of the running job").Produces<ProgressResponse>();
 
-        api.MapPost("/interrupt", (SdApiProgress progress) => { progress.Interrupt(); return Results.Json(new { }); })
+        api.MapPost("/interrupt", (HttpContext http, SdApiProgress progress) => { progress.Interrupt(http.User.Scope()); return Results.Json(new { }); })
             .WithSummary("Stop the running job").Produces(StatusCodes.Status200OK);
 
-        api.MapPost("/skip", (SdApiProgress progress) => { progress.Skip(); return Results.Json(new { }); })
+        api.MapPost("/skip", (HttpContext http, SdApiProgress progress) => { progress.Skip(http.User.Scope()); return Results.Json(new { }); })
             .WithSummary("Abandon the running job's current batch").Produces(StatusCodes.Status200OK);
 
         api.MapGet("/sd-models", (ModelCatalog models) => Results.Json(models.List().Select(m => new SdModelItem(
@@ -101,7 +105,7 @@ public static class SdApiEndpoints
         var body = await reader.ReadAsync<T>(http);
         if (body.Error is not null) return body.Error;
         var (mapped, error) = mapper.Map(body.Value!);
-        return error ?? await generator.RunAsync(mapped!, http.RequestAborted);
+        return error ?? await generator.RunAsync(mapped!, http.User.Scope(), http.RequestAborted);
     }
 
     private static RouteHandlerBuilder WithGenerationResponses(this RouteHandlerBuilder builder) => builder

@@ -2,6 +2,7 @@ using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared.Hubs;
 using SdBlazor.Web.Api.Models;
 using SdBlazor.Web.Generation;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Api;
 
@@ -14,7 +15,8 @@ public sealed class SdApiGenerator(GenerationQueue queue, JobNotifier notifier, 
 {
     public const string Owner = "sdapi";
 
-    public async Task<IResult> RunAsync(MappedRequest mapped, CancellationToken requestAborted)
+    /// <param name="caller">Whose job it is: its images go to that account's gallery.</param>
+    public async Task<IResult> RunAsync(MappedRequest mapped, AccountScope caller, CancellationToken requestAborted)
     {
         var id = Job.NewId();
         var ticket = tickets.Open(id, mapped.SaveImages);
@@ -29,7 +31,7 @@ public sealed class SdApiGenerator(GenerationQueue queue, JobNotifier notifier, 
             });
             try
             {
-                queue.Enqueue(mapped.Request, Owner, id);
+                queue.Enqueue(mapped.Request, Owner, id, account: caller.AccountForNewItems);
             }
             catch (GenerationValidationException ex)
             {
@@ -44,7 +46,7 @@ public sealed class SdApiGenerator(GenerationQueue queue, JobNotifier notifier, 
             catch (OperationCanceledException) when (requestAborted.IsCancellationRequested)
             {
                 // Nobody will read the images: stop wasting the device on them, unless they were meant for the gallery.
-                if (!mapped.SaveImages && queue.Cancel(id)) logger.LogInformation("API client left; cancelled job {JobId}", id);
+                if (!mapped.SaveImages && queue.Cancel(id, caller)) logger.LogInformation("API client left; cancelled job {JobId}", id);
                 return Results.Empty;
             }
 

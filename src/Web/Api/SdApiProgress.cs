@@ -3,13 +3,15 @@ using SdBlazor.Shared;
 using SdBlazor.Shared.Hubs;
 using SdBlazor.Web.Api.Models;
 using SdBlazor.Web.Generation;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Api;
 
 /// <summary>
 /// A1111's global <c>shared.state</c>, rebuilt from the queue's job events: the running job (whoever submitted it),
 /// its batch (<c>job_no</c> of <c>job_count</c> = n_iter) and step, whether it was interrupted or its current batch
-/// skipped, and the newest preview frame. One job runs at a time, as in A1111.
+/// skipped, and the newest preview frame. One job runs at a time, as in A1111. A member sees (and stops) only their
+/// own running job and counts only their own queued ones; someone else's run looks idle to them.
 /// </summary>
 public sealed class SdApiProgress : IDisposable
 {
@@ -28,30 +30,31 @@ public sealed class SdApiProgress : IDisposable
         _subscription = notifier.SubscribeAll(OnEvent);
     }
 
-    /// <summary>The job the worker is running now, if any.</summary>
-    public string? RunningJobId => _queue.List(1).FirstOrDefault(j => j.Status == JobStatus.Running)?.Id;
+    /// <summary>The job the worker is running now, if <paramref name="scope"/> may see it.</summary>
+    public string? RunningJobId(AccountScope scope) => _queue.Running() is { } job && scope.Sees(job.Account) ? job.Id : null;
 
-    /// <summary>Asks the running job to stop (A1111 <c>interrupt</c>); false when nothing runs.</summary>
-    public bool Interrupt()
+    /// <summary>Asks the running job to stop (A1111 <c>interrupt</c>); false when nothing (of the caller's) runs.</summary>
+    public bool Interrupt(AccountScope scope)
     {
-        if (RunningJobId is not { } id) return false;
+        if (RunningJobId(scope) is not { } id) return false;
         lock (_gate) if (_current?.JobId == id) _current.Interrupted = true;
-        return _queue.Cancel(id);
+        return _queue.Cancel(id, scope);
     }
 
-    /// <summary>Abandons the running job's current batch (A1111 <c>skip</c>); false when nothing runs.</summary>
-    public bool Skip()
+    /// <summary>Abandons the running job's current batch (A1111 <c>skip</c>); false when nothing (of the caller's) runs.</summary>
+    public bool Skip(AccountScope scope)
     {
-        if (RunningJobId is not { } id) return false;
+        if (RunningJobId(scope) is not { } id) return false;
         lock (_gate) if (_current?.JobId == id) _current.Skipped = true;
-        return _queue.Skip(id);
+        return _queue.Skip(id, scope);
     }
 
-    public ProgressResponse Snapshot(bool skipCurrentImage)
+    public ProgressResponse Snapshot(bool skipCurrentImage, AccountScope scope)
     {
         RunState? run;
         lock (_gate) run = _current?.Copy();
-        var queued = _queue.List(1).Count(j => j.Status == JobStatus.Queued);
+        if (run is not null && _queue.Get(run.JobId, scope) is null) run = null;
+        var queued = _queue.QueuedCount(scope);
         if (run is null)
             return new ProgressResponse(0, 0, new ProgressState(false, false, false, "", 0, "0", 0, 0, 0, queued), null,
                 queued > 0 ? $"{queued} job(s) queued" : null);

@@ -38,9 +38,37 @@ public sealed class GalleryDatabase : IDisposable
         Thumbnails = _db.GetCollection<GalleryThumbnail>("thumbnails");
         Facets = _db.GetCollection<GalleryFacet>("facets");
         Albums = _db.GetCollection<GalleryAlbum>("albums");
-        // Children lookups (lineage); everything the grid filters or sorts by goes through the keys collection.
+        // Children lookups (lineage) and whose images; everything the grid filters or sorts by goes through the keys collection.
         Images.EnsureIndex(x => x.ParentId);
         Images.EnsureIndex(x => x.Missing);
+        Images.EnsureIndex(x => x.Account);
+        AddOwnerKeys();
+    }
+
+    /// <summary>The file's schema version (see <see cref="SchemaVersion"/>).</summary>
+    public int UserVersion => _db.UserVersion;
+
+    /// <summary>Schema version in LiteDB's user_version: 1 = every image has its owner key (<see cref="GalleryKeys.Owner"/>).</summary>
+    public const int SchemaVersion = 1;
+
+    /// <summary>
+    /// Upgrades a file written before images had owners: its rows have no account, so they are the owner's, and
+    /// each gets the owner key the owner's "my images" filter scans. Runs once (idempotent if interrupted).
+    /// </summary>
+    private void AddOwnerKeys()
+    {
+        if (_db.UserVersion >= SchemaVersion) return;
+        // Only id and account of each row are read, not whole rows.
+        var rows = _db.GetCollection("images").Query().Select("{ i: $._id, a: $.Account }").ToList();
+        InTransaction(() =>
+        {
+            foreach (var row in rows)
+            {
+                var account = row["a"].IsString ? row["a"].AsString : null;
+                Keys.Upsert(new GalleryKey { Id = GalleryKeys.Compose(GalleryKeys.Owner(account), row["i"].AsObjectId) });
+            }
+        });
+        _db.UserVersion = SchemaVersion;
     }
 
     public string Path { get; }

@@ -3,10 +3,15 @@ using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using SdBlazor.Web.Sharing;
+using SdBlazor.Web.Sharing.Auth;
+using SdBlazor.Web.Sharing.Protection;
 
 namespace SdBlazor.Web.Gallery;
 
-/// <summary>Gallery HTTP API: listing, full images and thumbnails, import, zip download, trash, rebuild.</summary>
+/// <summary>
+/// Gallery HTTP API: listing, full images and thumbnails, import, zip download, trash, rebuild. A member reads only
+/// their own images: someone else's id answers 404, exactly like an unknown one.
+/// </summary>
 public static class GalleryEndpoints
 {
     public const int MaxZipImages = 1000;
@@ -14,22 +19,22 @@ public static class GalleryEndpoints
     public static IEndpointRouteBuilder MapGallery(this IEndpointRouteBuilder app)
     {
         var images = app.MapGroup("/api/images/{id}").RequireAuthorization(SharingPolicies.Member);
-        images.MapGet("", (string id, bool? download, GalleryIndex index, GalleryStore store) =>
+        images.MapGet("", (string id, bool? download, HttpContext http, GalleryIndex index, GalleryStore store) =>
         {
-            if (!TryRow(id, index, out var row)) return Results.NotFound();
+            if (!TryRow(id, index, http.User.Scope(), out var row)) return Results.NotFound();
             var stream = store.OpenFile(row);
             if (stream is null) return Results.NotFound();
             return Results.File(stream, "image/png", download == true ? $"{row.Key}.png" : null, enableRangeProcessing: true);
         });
         images.MapGet("/thumb", (string id, HttpContext http, GalleryIndex index) =>
         {
-            if (!ImageIds.TryParse(id, out var key) || index.Thumbnail(key) is not { } thumb) return Results.NotFound();
-            // Ids never change content, so thumbnails can be cached for good.
-            http.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+            if (!TryRow(id, index, http.User.Scope(), out var row) || index.Thumbnail(row.Id) is not { } thumb) return Results.NotFound();
+            // Ids never change content, so thumbnails can be cached for good; private: who may see one depends on the login.
+            http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
             return Results.Bytes(thumb.Data, thumb.ContentType);
         });
-        images.MapGet("/metadata", (string id, GalleryIndex index, GalleryStore store) =>
-            TryRow(id, index, out var row) && store.ReadFileMetadata(row) is { } m
+        images.MapGet("/metadata", (string id, HttpContext http, GalleryIndex index, GalleryStore store) =>
+            TryRow(id, index, http.User.Scope(), out var row) && store.ReadFileMetadata(row) is { } m
                 ? Results.Ok(new { source = m.Source.ToString(), parameters = m.Parameters, texts = m.Texts })
                 : Results.NotFound());
         images.MapDelete("", (string id, GalleryStore store) =>
@@ -43,24 +48,24 @@ public static class GalleryEndpoints
         }).RequireAuthorization(SharingPolicies.Owner);
 
         var gallery = app.MapGroup("/api/gallery").RequireAuthorization(SharingPolicies.Member);
-        gallery.MapGet("", ([AsParameters] GalleryListRequest request, GalleryIndex index) =>
+        gallery.MapGet("", ([AsParameters] GalleryListRequest request, HttpContext http, GalleryIndex index) =>
         {
-            var page = index.Query(request.ToQuery());
+            var page = index.Query(request.ToQuery(http.User));
             return Results.Ok(new { items = page.Items.Select(GalleryItemDto.From), next = page.NextCursor });
         });
-        gallery.MapPost("/import", async (IFormFile file, UploadValidator validator, GalleryStore store, CancellationToken ct) =>
+        gallery.MapPost("/import", async (IFormFile file, HttpContext http, UploadValidator validator, GalleryStore store, CancellationToken ct) =>
         {
             try
             {
                 await using var stream = file.OpenReadStream();
-                var row = await store.ImportAsync(await validator.ReadLimitedAsync(stream, ct), ct);
+                var row = await store.ImportAsync(await validator.ReadLimitedAsync(stream, ct), http.User.Scope().AccountForNewItems, ct);
                 return Results.Created($"/api/images/{row.Key}", GalleryItemDto.From(row));
             }
             catch (GalleryInputException ex)
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "The upload was refused");
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireAntiforgeryForCookieLogins();
         gallery.MapPost("/inspect", async (IFormFile file, UploadValidator validator, GalleryStore store, CancellationToken ct) =>
         {
             try
@@ -73,10 +78,12 @@ public static class GalleryEndpoints
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "The upload was refused");
             }
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireAntiforgeryForCookieLogins();
         // GET for a few ids; POST (form field "ids", with an antiforgery token) for large selections that would not fit in a URL.
-        gallery.MapGet("/zip", (string ids, GalleryIndex index, GalleryStore store, CancellationToken ct) => ZipAsync(ids, index, store, ct));
-        gallery.MapPost("/zip", ([FromForm] string ids, GalleryIndex index, GalleryStore store, CancellationToken ct) => ZipAsync(ids, index, store, ct));
+        gallery.MapGet("/zip", (string ids, HttpContext http, GalleryIndex index, GalleryStore store, CancellationToken ct) =>
+            ZipAsync(ids, http.User.Scope(), index, store, ct));
+        gallery.MapPost("/zip", ([FromForm] string ids, HttpContext http, GalleryIndex index, GalleryStore store, CancellationToken ct) =>
+            ZipAsync(ids, http.User.Scope(), index, store, ct));
         gallery.MapPost("/rebuild", (GalleryMaintenance maintenance, CancellationToken ct) => Results.Ok(maintenance.Rebuild(ct)))
             .RequireAuthorization(SharingPolicies.Owner);
         gallery.MapPost("/trash/empty", (GalleryStore store) => Results.Ok(new { deleted = store.EmptyTrash() }))
@@ -84,11 +91,12 @@ public static class GalleryEndpoints
         return app;
     }
 
-    private static async Task<IResult> ZipAsync(string ids, GalleryIndex index, GalleryStore store, CancellationToken ct)
+    /// <summary>Ids the caller may not see are left out, like unknown ones; none left answers 404.</summary>
+    private static async Task<IResult> ZipAsync(string ids, AccountScope scope, GalleryIndex index, GalleryStore store, CancellationToken ct)
     {
         var rows = ids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Take(MaxZipImages + 1)
-            .Select(i => TryRow(i, index, out var row) ? row : null)
+            .Select(i => TryRow(i, index, scope, out var row) ? row : null)
             .OfType<GalleryImage>()
             .ToList();
         if (rows.Count == 0) return Results.NotFound();
@@ -112,10 +120,10 @@ public static class GalleryEndpoints
         return Results.File(temp, "application/zip", $"sdblazor-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.zip");
     }
 
-    private static bool TryRow(string id, GalleryIndex index, out GalleryImage row)
+    private static bool TryRow(string id, GalleryIndex index, AccountScope scope, out GalleryImage row)
     {
         row = null!;
-        if (!ImageIds.TryParse(id, out var key) || index.Get(key) is not { } found) return false;
+        if (!ImageIds.TryParse(id, out var key) || index.Get(key, scope) is not { } found) return false;
         row = found;
         return true;
     }
@@ -136,6 +144,17 @@ public sealed class GalleryListRequest
     [FromQuery] public GallerySort? Sort { get; set; }
     [FromQuery] public string? After { get; set; }
     [FromQuery] public int? PageSize { get; set; }
+
+    /// <summary>The owner's filter by account: a member's user name, or the owner's own name for their own images. Members always get their own.</summary>
+    [FromQuery] public string? Owner { get; set; }
+
+    public GalleryQuery ToQuery(System.Security.Claims.ClaimsPrincipal user)
+    {
+        var query = ToQuery();
+        if (Owner is null || user.Role() != SharingRole.Owner) return query.Within(user.Scope());
+        var account = Sharing.Accounts.AccountStore.Normalize(Owner);
+        return query with { OwnedBy = account == user.AccountId() ? GalleryQuery.TheOwner : account };
+    }
 
     public GalleryQuery ToQuery()
     {

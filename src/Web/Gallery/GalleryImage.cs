@@ -26,6 +26,12 @@ public sealed class GalleryImage
     public double? DurationMs { get; set; }
     public double? Strength { get; set; }
     public string? ParentId { get; set; }
+    /// <summary>
+    /// The member account that generated or imported it; null for the owner's. Rows from before images had an
+    /// account have none, so they are the owner's. Members see only their own (<see cref="Sharing.AccountScope"/>).
+    /// </summary>
+    public string? Account { get; set; }
+
     public bool Favourite { get; set; }
     public List<string> Albums { get; set; } = [];
 

@@ -1,4 +1,5 @@
 using LiteDB;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Gallery;
 
@@ -25,11 +26,14 @@ public sealed class GalleryIndex(GalleryDatabase db)
         db.Keys.Upsert(GalleryKeys.FactsOf(image).Distinct().Select(f => new GalleryKey { Id = GalleryKeys.Compose(f, image.Id) }));
         db.Keys.Upsert(new GalleryKey { Id = GalleryKeys.File(image.FileName), ImageId = image.Id });
         if (thumbnail is not null) db.Thumbnails.Upsert(thumbnail);
-        if (image.TrashedUtc is null && !image.Missing)
-            foreach (var facet in FacetsOf(image)) AddToFacet(facet, +1);
+        foreach (var facet in LiveFacetsOf(image)) AddToFacet(facet, +1);
     }
 
+    /// <summary>Any image, whoever owns it: for server-side work, never for answering a caller.</summary>
     public GalleryImage? Get(ObjectId id) => db.Images.FindById(id);
+
+    /// <summary>The image if <paramref name="scope"/> may see it; otherwise null, exactly as for an unknown id.</summary>
+    public GalleryImage? Get(ObjectId id, AccountScope scope) => Get(id) is { } row && scope.Sees(row.Account) ? row : null;
 
     public GalleryImage? FindByFile(string fileName) =>
         db.Keys.FindById(GalleryKeys.File(fileName))?.ImageId is { } id ? Get(id) : null;
@@ -49,10 +53,10 @@ public sealed class GalleryIndex(GalleryDatabase db)
             db.Keys.Delete(GalleryKeys.File(old.FileName));
             db.Keys.Upsert(new GalleryKey { Id = GalleryKeys.File(image.FileName), ImageId = image.Id });
         }
-        var live = old.TrashedUtc is null && !old.Missing;
-        var nowLive = image.TrashedUtc is null && !image.Missing;
-        if (live != nowLive)
-            foreach (var facet in FacetsOf(image)) AddToFacet(facet, nowLive ? +1 : -1);
+        var oldFacets = LiveFacetsOf(old).ToHashSet();
+        var newFacets = LiveFacetsOf(image).ToHashSet();
+        foreach (var gone in oldFacets.Except(newFacets)) AddToFacet(gone, -1);
+        foreach (var added in newFacets.Except(oldFacets)) AddToFacet(added, +1);
         db.Images.Update(image);
     });
 
@@ -63,15 +67,14 @@ public sealed class GalleryIndex(GalleryDatabase db)
         foreach (var fact in GalleryKeys.FactsOf(old)) db.Keys.Delete(GalleryKeys.Compose(fact, id));
         db.Keys.Delete(GalleryKeys.File(old.FileName));
         db.Thumbnails.Delete(id);
-        if (old.TrashedUtc is null && !old.Missing)
-            foreach (var facet in FacetsOf(old)) AddToFacet(facet, -1);
+        foreach (var facet in LiveFacetsOf(old)) AddToFacet(facet, -1);
         db.Images.Delete(id);
     });
 
-    public IReadOnlyList<GalleryImage> Children(ObjectId id)
+    public IReadOnlyList<GalleryImage> Children(ObjectId id, AccountScope scope)
     {
         var key = id.ToString();
-        return db.Images.Find(x => x.ParentId == key).Where(x => x.TrashedUtc is null).OrderBy(x => x.Id).ToList();
+        return db.Images.Find(x => x.ParentId == key).Where(x => x.TrashedUtc is null && scope.Sees(x.Account)).OrderBy(x => x.Id).ToList();
     }
 
     /// <summary>Every indexed file name with its image id (reads only the small file keys).</summary>
@@ -80,14 +83,30 @@ public sealed class GalleryIndex(GalleryDatabase db)
             .Where(k => k.ImageId is not null)
             .ToDictionary(k => k.Id[2..], k => k.ImageId!, StringComparer.Ordinal);
 
-    public IReadOnlyList<(string Value, int Count)> FacetValues(string kind) =>
-        db.Facets.Find(LiteDB.Query.StartsWith("_id", kind + ":"))
+    /// <summary>Values of a facet (<c>model</c>, <c>sampler</c>, <c>size</c>) with their counts over the images <paramref name="scope"/> sees.</summary>
+    public IReadOnlyList<(string Value, int Count)> FacetValues(string kind, AccountScope scope)
+    {
+        var prefix = FacetPrefix(scope.Account) + kind + ":";
+        return db.Facets.Find(LiteDB.Query.StartsWith("_id", prefix))
             .Where(f => f.Count > 0)
-            .Select(f => (f.Id[(kind.Length + 1)..], f.Count))
+            .Select(f => (f.Id[prefix.Length..], f.Count))
             .OrderByDescending(f => f.Count)
             .ToList();
+    }
 
-    public IReadOnlyList<string> AlbumNames() => db.Albums.FindAll().Select(a => a.Id).OrderBy(a => a, StringComparer.OrdinalIgnoreCase).ToList();
+    /// <summary>Album names: every album for the owner, the albums holding their own live images for a member.</summary>
+    public IReadOnlyList<string> AlbumNames(AccountScope scope) =>
+        (scope.SeesAll ? db.Albums.FindAll().Select(a => a.Id) : FacetValues(AlbumFacet, scope).Select(f => f.Value))
+            .OrderBy(a => a, StringComparer.OrdinalIgnoreCase).ToList();
+
+    /// <summary>Member accounts with live images, for the owner's filter (read from the per-account facet counters, not the images).</summary>
+    public IReadOnlyList<string> MemberAccounts() =>
+        db.Facets.Find(LiteDB.Query.StartsWith("_id", "@"))
+            .Where(f => f.Count > 0)
+            .Select(f => f.Id[1..f.Id.IndexOf('|')])
+            .Distinct()
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
     public void EnsureAlbum(string name)
     {
@@ -152,6 +171,8 @@ public sealed class GalleryIndex(GalleryDatabase db)
         if (q.Trash) return GalleryKeys.Trash;
         if (q is { Width: { } w, Height: { } h }) return GalleryKeys.Size(w, h);
         if (!string.IsNullOrWhiteSpace(q.Sampler)) return GalleryKeys.Sampler(q.Sampler);
+        // Last: a member's own images are usually many, a search word or filter narrows harder.
+        if (q.OwnedBy is { } owner) return GalleryKeys.Owner(owner == GalleryQuery.TheOwner ? null : owner);
         return null;
     }
 
@@ -170,6 +191,7 @@ public sealed class GalleryIndex(GalleryDatabase db)
         if (!string.IsNullOrWhiteSpace(q.Model)) facts.Add(GalleryKeys.Model(q.Model));
         if (q.FavouritesOnly) facts.Add(GalleryKeys.Favourite);
         if (q.Trash) facts.Add(GalleryKeys.Trash);
+        if (q.OwnedBy is { } owner) facts.Add(GalleryKeys.Owner(owner == GalleryQuery.TheOwner ? null : owner));
         facts.Remove(driving);
         return facts;
     }
@@ -198,12 +220,31 @@ public sealed class GalleryIndex(GalleryDatabase db)
         return images;
     }
 
+    private const string AlbumFacet = "album";
+
+    /// <summary>
+    /// The facet counters a live image adds to: the gallery-wide ones, and for a member's image the same under the
+    /// account's prefix plus its albums, so a member's filter menus list only values from their own images.
+    /// </summary>
+    private static IEnumerable<string> LiveFacetsOf(GalleryImage image)
+    {
+        if (image.TrashedUtc is not null || image.Missing) yield break;
+        foreach (var facet in FacetsOf(image)) yield return facet;
+        if (image.Account is null) yield break;
+        var prefix = FacetPrefix(image.Account);
+        foreach (var facet in FacetsOf(image)) yield return prefix + facet;
+        foreach (var album in image.Albums.DistinctBy(PromptWords.Facet)) yield return prefix + AlbumFacet + ":" + album;
+    }
+
     private static IEnumerable<string> FacetsOf(GalleryImage image)
     {
         if (!string.IsNullOrWhiteSpace(image.Model)) yield return "model:" + image.Model;
         if (!string.IsNullOrWhiteSpace(image.Sampler)) yield return "sampler:" + image.Sampler;
         yield return $"size:{image.Width}x{image.Height}";
     }
+
+    // Account ids are letters, digits, '.', '-' and '_': '@' and '|' cannot clash with a facet kind or an account.
+    private static string FacetPrefix(string? account) => account is null ? "" : "@" + account + "|";
 
     private void AddToFacet(string id, int delta)
     {

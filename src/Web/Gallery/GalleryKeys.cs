@@ -7,7 +7,8 @@ namespace SdBlazor.Web.Gallery;
 /// string primary key <c>{fact}\u0001{image id}</c> (ordinal collation). A search or filter is then one
 /// primary-key range scan in id order — the cost of a page does not grow with the collection, unlike sorting
 /// the matches of a secondary index. Facts: <c>w:word</c>, <c>m:model</c>, <c>s:sampler</c>, <c>z:WxH</c>,
-/// <c>a:album</c>, <c>f</c> (favourite), <c>t</c> (trash); <c>p:file</c> maps a file name to its image.
+/// <c>a:album</c>, <c>f</c> (favourite), <c>t</c> (trash), <c>o:account</c> (whose image; <c>o:</c> alone for the
+/// owner's); <c>p:file</c> maps a file name to its image.
 /// </summary>
 public static class GalleryKeys
 {
@@ -22,6 +23,9 @@ public static class GalleryKeys
     public static string Album(string album) => "a:" + PromptWords.Facet(album);
     public static string File(string fileName) => "p:" + fileName;
 
+    /// <summary>Whose image: a member's account id, or nothing after the prefix for the owner's (account ids are never empty).</summary>
+    public static string Owner(string? account) => "o:" + (account ?? "");
+
     public static string Compose(string fact, ObjectId id) => fact + Separator + id;
 
     public static ObjectId IdOf(string key) => new(key[(key.LastIndexOf(Separator) + 1)..]);
@@ -29,6 +33,7 @@ public static class GalleryKeys
     /// <summary>All facts of an image (without the file fact).</summary>
     public static IEnumerable<string> FactsOf(GalleryImage image)
     {
+        yield return Owner(image.Account);
         foreach (var word in image.Words) yield return Word(word);
         if (!string.IsNullOrWhiteSpace(image.Model)) yield return Model(image.Model);
         if (!string.IsNullOrWhiteSpace(image.Sampler)) yield return Sampler(image.Sampler);

@@ -72,7 +72,7 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
         {
             var sw = Stopwatch.StartNew();
             var db = index.Database;
-            var userData = db.Images.FindAll().ToDictionary(r => r.Id, r => (r.Favourite, r.Albums));
+            var userData = db.Images.FindAll().ToDictionary(r => r.Id, r => new KeptData(r.Favourite, r.Albums, r.Account));
             db.InTransaction(() =>
             {
                 db.Images.DeleteAll();
@@ -98,11 +98,14 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
 
     private const int InsertBatch = 256;
 
+    /// <summary>What only the index knows about an image, carried over a rebuild.</summary>
+    private sealed record KeptData(bool Favourite, List<string> Albums, string? Account);
+
     /// <summary>
     /// Indexes files: reading and thumbnailing in parallel, inserting in batches of one transaction each.
     /// Returns how many were indexed and how many could not be read.
     /// </summary>
-    private (int Indexed, int Unreadable) IndexFiles(IEnumerable<string> fileNames, Dictionary<ObjectId, (bool Favourite, List<string> Albums)>? userData, CancellationToken ct)
+    private (int Indexed, int Unreadable) IndexFiles(IEnumerable<string> fileNames, Dictionary<ObjectId, KeptData>? userData, CancellationToken ct)
     {
         int indexed = 0, unreadable = 0;
         foreach (var chunk in fileNames.Chunk(InsertBatch))
@@ -148,7 +151,7 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
     /// Decides the row of a read file. The id comes from the file name, else our chunk, else a new one from the
     /// file's time. Returns null when an existing row was updated instead (the same image under a new name).
     /// </summary>
-    private (GalleryImage, GalleryThumbnail?)? Place(string file, PreparedFile read, Dictionary<ObjectId, (bool Favourite, List<string> Albums)>? userData, HashSet<ObjectId> batchIds)
+    private (GalleryImage, GalleryThumbnail?)? Place(string file, PreparedFile read, Dictionary<ObjectId, KeptData>? userData, HashSet<ObjectId> batchIds)
     {
         var metadata = read.Metadata;
         var id = ImageIds.TryParse(Path.GetFileNameWithoutExtension(file), out var fromName) ? fromName
@@ -176,6 +179,7 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
         {
             row.Favourite = user.Favourite;
             row.Albums = user.Albums;
+            row.Account = user.Account;
         }
         return (row, read.Thumbnail(id));
     }

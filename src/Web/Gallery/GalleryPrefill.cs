@@ -29,8 +29,11 @@ public sealed class GalleryPrefill(GalleryIndex index, GalleryStore store)
     public static string SettingsLink(ImageParameters parameters) =>
         $"/?{SettingsParameter}={Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(ToRequest(parameters), Json))}";
 
-    /// <summary>The request a Generate page URL asks for, or null when the URL has none of the parameters (or names nothing usable).</summary>
-    public async Task<GenerationPrefill?> ResolveAsync(Uri uri, CancellationToken ct = default)
+    /// <summary>
+    /// The request a Generate page URL asks for, or null when the URL has none of the parameters (or names nothing
+    /// usable, or an image <paramref name="scope"/> may not see).
+    /// </summary>
+    public async Task<GenerationPrefill?> ResolveAsync(Uri uri, SdBlazor.Web.Sharing.AccountScope scope, CancellationToken ct = default)
     {
         var query = QueryHelpers.ParseQuery(uri.Query);
         if (query.TryGetValue(SettingsParameter, out var settings))
@@ -48,7 +51,7 @@ public sealed class GalleryPrefill(GalleryIndex index, GalleryStore store)
 
         var img2img = query.TryGetValue(Img2ImgParameter, out var i2i);
         var idText = img2img ? i2i.ToString() : query.TryGetValue(FromImageParameter, out var from) ? from.ToString() : null;
-        if (!ImageIds.TryParse(idText, out var id) || index.Get(id) is not { } row) return null;
+        if (!ImageIds.TryParse(idText, out var id) || index.Get(id, scope) is not { } row) return null;
 
         var parameters = store.ReadFileMetadata(row)?.Parameters ?? RowParameters(row);
         var result = ToRequest(parameters);

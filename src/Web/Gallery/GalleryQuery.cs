@@ -1,3 +1,5 @@
+using SdBlazor.Web.Sharing;
+
 namespace SdBlazor.Web.Gallery;
 
 public enum GallerySort
@@ -21,6 +23,15 @@ public sealed record GalleryQuery
     public bool FavouritesOnly { get; init; }
     public string? Album { get; init; }
 
+    /// <summary>Only this account's images (<see cref="TheOwner"/>: the owner's own); null for everyone's.</summary>
+    public string? OwnedBy { get; init; }
+
+    /// <summary><see cref="OwnedBy"/> value for the owner's own images (rows without an account).</summary>
+    public const string TheOwner = "";
+
+    /// <summary>This query as <paramref name="scope"/> may run it: a member's always lists their own images only.</summary>
+    public GalleryQuery Within(AccountScope scope) => scope.SeesAll ? this : this with { OwnedBy = scope.Account };
+
     /// <summary>List the trash instead of the live images.</summary>
     public bool Trash { get; init; }
 
@@ -33,6 +44,7 @@ public sealed record GalleryQuery
     {
         if (image.Missing) return false;
         if (Trash != (image.TrashedUtc is not null)) return false;
+        if (OwnedBy is not null && (image.Account ?? TheOwner) != OwnedBy) return false;
         if (FavouritesOnly && !image.Favourite) return false;
         if (!string.IsNullOrWhiteSpace(Model) && !string.Equals(PromptWords.Facet(image.Model ?? ""), PromptWords.Facet(Model), StringComparison.Ordinal)) return false;
         if (!string.IsNullOrWhiteSpace(Sampler) && !string.Equals(PromptWords.Facet(image.Sampler), PromptWords.Facet(Sampler), StringComparison.Ordinal)) return false;

@@ -33,7 +33,8 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
 
     public GalleryIndex Index => index;
 
-    public async Task<GalleryImage> SaveAsync(Image<Rgb24> image, ImageParameters parameters, CancellationToken ct = default)
+    /// <param name="account">The member the image belongs to; null for the owner.</param>
+    public async Task<GalleryImage> SaveAsync(Image<Rgb24> image, ImageParameters parameters, string? account = null, CancellationToken ct = default)
     {
         var created = GalleryRows.TruncateToMilliseconds(time.GetUtcNow().UtcDateTime);
         var id = ImageIds.New(created);
@@ -49,6 +50,7 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
 
         var metadata = new EmbeddedMetadata(MetadataSource.SdBlazor, parameters, id.ToString(), created, new Dictionary<string, string>());
         var row = GalleryRows.From(id, created, fileName, size, metadata, image.Width, image.Height);
+        row.Account = account;
         index.Insert(row, thumbnails.Make(id, image));
         Changed?.Invoke(new(GalleryChangeKind.Added, [id]));
         return row;
@@ -56,13 +58,14 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
 
     /// <summary>
     /// Saves every image of an engine result (image <c>i</c> with its own seed) and returns their ids in order.
-    /// <paramref name="parentImageId"/> is the gallery id of the img2img source, for lineage.
+    /// <paramref name="parentImageId"/> is the gallery id of the img2img source, for lineage; <paramref name="account"/>
+    /// the member who asked for it (null: the owner).
     /// </summary>
-    public async Task<IReadOnlyList<string>> SaveResultAsync(GenerationResult result, string? parentImageId, CancellationToken ct = default)
+    public async Task<IReadOnlyList<string>> SaveResultAsync(GenerationResult result, string? parentImageId, string? account = null, CancellationToken ct = default)
     {
         var ids = new List<string>(result.Images.Count);
         foreach (var image in result.Images)
-            ids.Add((await SaveAsync(image.Image, GalleryRows.FromEngine(result.Parameters, image, parentImageId), ct)).Key);
+            ids.Add((await SaveAsync(image.Image, GalleryRows.FromEngine(result.Parameters, image, parentImageId), account, ct)).Key);
         return ids;
     }
 
@@ -77,7 +80,8 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
     /// Adds an uploaded image. PNGs are stored byte for byte (their metadata stays intact for download);
     /// JPEG and WebP are converted to PNG, carrying over any A1111 parameters they had.
     /// </summary>
-    public async Task<GalleryImage> ImportAsync(byte[] bytes, CancellationToken ct = default)
+    /// <param name="account">The importing member; null for the owner.</param>
+    public async Task<GalleryImage> ImportAsync(byte[] bytes, string? account = null, CancellationToken ct = default)
     {
         var upload = validator.Validate(bytes);
         var metadata = ReadMetadata(bytes, upload.Format);
@@ -97,6 +101,7 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
         }
         var size = await files.WriteAtomicallyAsync(fileName, stored, ct);
         var row = GalleryRows.From(id, created, fileName, size, metadata with { Id = null }, image.Width, image.Height);
+        row.Account = account;
         index.Insert(row, thumbnails.Make(id, image));
         Changed?.Invoke(new(GalleryChangeKind.Added, [id]));
         return row;

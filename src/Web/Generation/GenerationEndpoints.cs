@@ -2,6 +2,7 @@ using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
 using SdBlazor.Web.Hubs;
 using SdBlazor.Web.Sharing;
+using SdBlazor.Web.Sharing.Auth;
 
 namespace SdBlazor.Web.Generation;
 
@@ -11,18 +12,21 @@ public static class GenerationEndpoints
     public static IEndpointRouteBuilder MapGenerationEndpoints(this IEndpointRouteBuilder app)
     {
         // The page swaps ?v={frameNo} on each step; the frame number only defeats caches, the newest frame is always served.
-        app.MapGet("/api/jobs/{id}/preview", (string id, PreviewStore previews, HttpResponse response) =>
+        // Members see their own jobs only; someone else's job id answers exactly like an unknown one (404).
+        app.MapGet("/api/jobs/{id}/preview", (string id, HttpContext http, GenerationQueue queue, PreviewStore previews) =>
         {
-            response.Headers.CacheControl = "no-store";
-            return previews.Get(id) is { } frame ? Results.Bytes(frame.Jpeg, "image/jpeg") : Results.NotFound();
+            http.Response.Headers.CacheControl = "no-store";
+            return queue.Get(id, http.User.Scope()) is not null && previews.Get(id) is { } frame ? Results.Bytes(frame.Jpeg, "image/jpeg") : Results.NotFound();
         }).RequireAuthorization(SharingPolicies.Member);
 
         var jobs = app.MapGroup("/api/jobs").RequireAuthorization(SharingPolicies.Member);
-        jobs.MapPost("/", (GenerationRequest request, GenerationQueue queue) =>
+        jobs.MapGet("/", (HttpContext http, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<GenerationOptions> options) =>
+            Results.Ok(queue.List(options.Value.RecentJobsShown, http.User.Scope()).Select(j => Snapshot.Of(j, queue))));
+        jobs.MapPost("/", (GenerationRequest request, HttpContext http, GenerationQueue queue) =>
         {
             try
             {
-                var job = queue.Enqueue(request, owner: "rest");
+                var job = queue.Enqueue(request, owner: "rest", account: http.User.Scope().AccountForNewItems);
                 return Results.Created($"/api/jobs/{job.Id}", Snapshot.Of(job, queue));
             }
             catch (GenerationValidationException ex)
@@ -30,10 +34,10 @@ public static class GenerationEndpoints
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Invalid generation request");
             }
         });
-        jobs.MapGet("/{id}", (string id, GenerationQueue queue) =>
-            queue.Get(id) is { } job ? Results.Ok(Snapshot.Of(job, queue)) : Results.NotFound());
-        jobs.MapDelete("/{id}", (string id, GenerationQueue queue) =>
-            queue.Cancel(id) ? Results.Accepted() : Results.NotFound());
+        jobs.MapGet("/{id}", (string id, HttpContext http, GenerationQueue queue) =>
+            queue.Get(id, http.User.Scope()) is { } job ? Results.Ok(Snapshot.Of(job, queue)) : Results.NotFound());
+        jobs.MapDelete("/{id}", (string id, HttpContext http, GenerationQueue queue) =>
+            queue.Cancel(id, http.User.Scope()) ? Results.Accepted() : Results.NotFound());
         return app;
     }
 }

@@ -3,6 +3,7 @@ using LiteDB;
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
 using SdBlazor.Shared.Hubs;
+using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Generation;
 
@@ -26,6 +27,7 @@ public sealed class GenerationQueue
         _jobs = database.Database.GetCollection<Job>("jobs");
         _jobs.EnsureIndex(j => j.Status);
         _jobs.EnsureIndex(j => j.Order);
+        _jobs.EnsureIndex(j => j.Account);
         _initImages = database.Database.GetStorage<string>("initFiles", "initChunks");
         _validator = validator;
         _running = running;
@@ -35,8 +37,9 @@ public sealed class GenerationQueue
     /// <summary>Validates and queues a request. Throws <see cref="GenerationValidationException"/> with every problem found; nothing is stored then.</summary>
     /// <param name="id">A job id chosen by the caller, so it can subscribe to the job's events before the worker can start it.</param>
     /// <param name="parentImageId">The gallery image an img2img job starts from, so the result's lineage points back to it.</param>
+    /// <param name="account">The submitting member's account (null: the owner's); its images go to that account's gallery.</param>
     public Job Enqueue(GenerationRequest request, string? owner = null, string? id = null, string? resubmittedFrom = null,
-        string? parentImageId = null)
+        string? parentImageId = null, string? account = null)
     {
         var errors = _validator.Validate(request);
         if (errors.Count > 0) throw new GenerationValidationException(string.Join(" ", errors));
@@ -48,6 +51,7 @@ public sealed class GenerationQueue
             HasInitImage = request.InitImage is not null,
             Status = JobStatus.Queued,
             Owner = owner,
+            Account = account,
             CreatedUtc = DateTime.UtcNow,
             ResubmittedFrom = resubmittedFrom,
             ParentImageId = request.InitImage is null ? null : parentImageId,
@@ -123,12 +127,13 @@ public sealed class GenerationQueue
     }
 
     /// <summary>Cancels a queued job at once, or asks the running one to stop after the current step.</summary>
-    /// <returns><c>false</c> when the job is unknown or already finished.</returns>
-    public bool Cancel(string id)
+    /// <returns><c>false</c> when the job is unknown, not <paramref name="scope"/>'s or already finished.</returns>
+    public bool Cancel(string id, AccountScope scope)
     {
         lock (_gate)
         {
             var job = _jobs.FindById(id);
+            if (job is null || !scope.Sees(job.Account)) return false;
             if (job is { Status: JobStatus.Queued })
             {
                 job.Status = JobStatus.Cancelled;
@@ -148,19 +153,23 @@ public sealed class GenerationQueue
     }
 
     /// <summary>Abandons the image (batch) being generated and goes on with the next one.</summary>
-    public bool Skip(string id)
+    public bool Skip(string id, AccountScope scope)
     {
-        if (_running.Find(id) is not { } run) return false;
+        if (Get(id, scope) is null || _running.Find(id) is not { } run) return false;
         run.RequestSkip();
         return true;
     }
 
-    /// <summary>Moves a queued job up (negative) or down (positive) among the queued jobs.</summary>
-    public bool Move(string id, int delta)
+    /// <summary>
+    /// Moves a queued job up (negative) or down (positive) among the queued jobs <paramref name="scope"/> sees: a
+    /// member reorders their own jobs among the places they hold, never past someone else's.
+    /// </summary>
+    public bool Move(string id, int delta, AccountScope scope)
     {
         lock (_gate)
         {
-            var queued = _jobs.Query().Where(j => j.Status == JobStatus.Queued).OrderBy(j => j.Order).ToList();
+            var queued = _jobs.Query().Where(j => j.Status == JobStatus.Queued).OrderBy(j => j.Order).ToList()
+                .FindAll(j => scope.Sees(j.Account));
             var index = queued.FindIndex(j => j.Id == id);
             var target = index + delta;
             if (index < 0 || delta == 0 || target < 0 || target >= queued.Count) return false;
@@ -179,16 +188,26 @@ public sealed class GenerationQueue
         return true;
     }
 
-    /// <summary>Queues a copy of a finished (e.g. Interrupted) job's request.</summary>
-    public Job Resubmit(string id, string? owner = null, string? newId = null)
+    /// <summary>
+    /// Queues a copy of a finished (e.g. Interrupted) job's request. The copy belongs to the same account as the
+    /// original: the owner retrying a member's job makes images for that member.
+    /// </summary>
+    public Job Resubmit(string id, AccountScope scope, string? owner = null, string? newId = null)
     {
-        var job = Get(id) ?? throw new GenerationValidationException($"Job '{id}' does not exist.");
+        var job = Get(id, scope) ?? throw new GenerationValidationException($"Job '{id}' does not exist.");
         if (!job.Status.IsFinished()) throw new GenerationValidationException($"Job '{id}' is still {job.Status.ToString().ToLowerInvariant()}.");
         var request = job.HasInitImage ? job.Request with { InitImage = ReadInitImage(id) } : job.Request;
-        return Enqueue(request, owner, newId, resubmittedFrom: id, parentImageId: job.ParentImageId);
+        return Enqueue(request, owner, newId, resubmittedFrom: id, parentImageId: job.ParentImageId, account: job.Account);
     }
 
+    /// <summary>Any job, whoever submitted it: for the worker and server-side bookkeeping, never for answering a caller.</summary>
     public Job? Get(string id) => _jobs.FindById(id);
+
+    /// <summary>The job if <paramref name="scope"/> may see it; otherwise null, exactly as for an unknown id.</summary>
+    public Job? Get(string id, AccountScope scope) => _jobs.FindById(id) is { } job && scope.Sees(job.Account) ? job : null;
+
+    /// <summary>The job the worker is running now, whoever submitted it.</summary>
+    public Job? Running() => _jobs.FindOne(j => j.Status == JobStatus.Running);
 
     /// <summary>1-based place among queued jobs; 0 when the job is not queued.</summary>
     public int PositionOf(string id)
@@ -199,16 +218,27 @@ public sealed class GenerationQueue
         }
     }
 
-    /// <summary>Running and queued jobs in run order, then the most recent finished ones.</summary>
-    public IReadOnlyList<Job> List(int recentFinished)
+    /// <summary>
+    /// Running and queued jobs in run order, then the most recent finished ones: all of them for the owner, a
+    /// member's own for a member (the account index narrows the finished ones before they are sorted and cut).
+    /// </summary>
+    public IReadOnlyList<Job> List(int recentFinished, AccountScope scope)
     {
         var active = _jobs.Query().Where(j => j.Status == JobStatus.Running || j.Status == JobStatus.Queued).ToList()
+            .Where(j => scope.Sees(j.Account))
             .OrderBy(j => j.Status == JobStatus.Running ? 0 : 1).ThenBy(j => j.Order);
         if (recentFinished <= 0) return [.. active];
-        var finished = _jobs.Query().Where(j => j.Status != JobStatus.Running && j.Status != JobStatus.Queued)
+        var finished = Visible(scope).Where(j => j.Status != JobStatus.Running && j.Status != JobStatus.Queued)
             .OrderByDescending(j => j.Order).Limit(recentFinished).ToList();
         return [.. active, .. finished];
     }
+
+    /// <summary>How many jobs <paramref name="scope"/> has waiting.</summary>
+    public int QueuedCount(AccountScope scope) =>
+        scope.SeesAll ? _jobs.Count(j => j.Status == JobStatus.Queued) : _jobs.Count(j => j.Status == JobStatus.Queued && j.Account == scope.Account);
+
+    private ILiteQueryable<Job> Visible(AccountScope scope) =>
+        scope.SeesAll ? _jobs.Query() : _jobs.Query().Where(j => j.Account == scope.Account);
 
     private int PositionOfLocked(Job job) => _jobs.Count(j => j.Status == JobStatus.Queued && j.Order <= job.Order);
 

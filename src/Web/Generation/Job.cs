@@ -21,8 +21,14 @@ public sealed class Job
     /// <summary>Queue order: smaller runs first.</summary>
     public long Order { get; set; }
 
-    /// <summary>Who submitted it (a circuit or hub connection id); only used to show "mine".</summary>
+    /// <summary>Which page or connection submitted it (a circuit or hub connection id); only used to show "mine".</summary>
     public string? Owner { get; set; }
+
+    /// <summary>
+    /// The member account that submitted it, or null for the owner (also every job queued before jobs had an
+    /// account). Members see and act on their own jobs only; see <see cref="Sharing.AccountScope"/>.
+    /// </summary>
+    public string? Account { get; set; }
 
     public DateTime CreatedUtc { get; set; }
     public DateTime? StartedUtc { get; set; }

@@ -55,8 +55,9 @@ public static class PngOutputStoreRegistration
     {
         // The constraint (this store's id shape) keeps the route apart from the gallery's /api/images/{id}, which
         // otherwise both match every id (AmbiguousMatchException → 500); gallery ids are 24 hex digits.
-        app.MapGet("/api/images/{id:regex(^[a-f0-9]{{32}}-[0-9]{{1,4}}$)}", (string id, PngOutputStore store) =>
-            store.FileOf(id) is { } path ? Results.File(path, "image/png") : Results.NotFound())
+        // The id starts with the job's: a member gets only images of their own jobs (others answer 404, like unknown ids).
+        app.MapGet("/api/images/{id:regex(^[a-f0-9]{{32}}-[0-9]{{1,4}}$)}", (string id, HttpContext http, GenerationQueue queue, PngOutputStore store) =>
+            queue.Get(id[..32], Sharing.Auth.SharingClaims.Scope(http.User)) is not null && store.FileOf(id) is { } path ? Results.File(path, "image/png") : Results.NotFound())
             .RequireAuthorization(SharingPolicies.Member);
         return app;
     }

@@ -29,6 +29,7 @@ public static class SharingServiceCollectionExtensions
         services.AddSingleton<SetupGate>();
         services.AddSingleton<ShareStore>();
         services.AddSingleton<ShareAccess>();
+        services.AddSingleton<SelectionDrafts>();
         services.AddSingleton<LiveFeed>();
         services.AddSingleton<LanAddresses>();
         // TryAdd: a test (or a later feature) that registers its own credentials keeps them.

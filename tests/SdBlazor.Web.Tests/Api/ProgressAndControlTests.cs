@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,7 +49,7 @@ public sealed class ProgressAndControlTests(SdApiFactory factory) : IClassFixtur
 
         // The same running job is the one the UI queue shows.
         var queue = factory.Services.GetRequiredService<GenerationQueue>();
-        Assert.Contains(queue.List(10), j => j.Status == Shared.JobStatus.Running && j.Request.Prompt == "a long job");
+        Assert.Contains(queue.List(10, AccountScope.Everything), j => j.Status == Shared.JobStatus.Running && j.Request.Prompt == "a long job");
 
         var withoutImage = (await api.GetJsonAsync("/sdapi/v1/progress?skip_current_image=true")).Body;
         Assert.Equal(JsonValueKind.Null, withoutImage.GetProperty("current_image").ValueKind);
@@ -57,7 +58,7 @@ public sealed class ProgressAndControlTests(SdApiFactory factory) : IClassFixtur
         var reply = await generation.WaitAsync(Patience);
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         Assert.Empty(reply.Images);
-        Assert.Equal(Shared.JobStatus.Cancelled, queue.List(10).First(j => j.Request.Prompt == "a long job").Status);
+        Assert.Equal(Shared.JobStatus.Cancelled, queue.List(10, AccountScope.Everything).First(j => j.Request.Prompt == "a long job").Status);
         Assert.Equal(0, (await api.GetJsonAsync("/sdapi/v1/progress")).Body.GetProperty("state").GetProperty("job_count").GetInt32());
     }
 

@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -176,7 +177,7 @@ public sealed class Txt2ImgTests(SdApiFactory factory) : IClassFixture<SdApiFact
         Assert.Equal(HttpStatusCode.OK, kept.Status);
         Assert.Empty(kept.Images);
         Assert.Single(notKept.Images);
-        var jobs = queue.List(50).Where(j => j.Owner == SdApiGenerator.Owner).ToList();
+        var jobs = queue.List(50, AccountScope.Everything).Where(j => j.Owner == SdApiGenerator.Owner).ToList();
         var keptJob = jobs.Single(j => j.Request.Prompt == "kept");
         var notKeptJob = jobs.Single(j => j.Request.Prompt == "not kept");
         Assert.Equal(JobStatus.Completed, keptJob.Status);

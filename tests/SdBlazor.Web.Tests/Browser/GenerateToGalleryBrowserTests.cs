@@ -86,8 +86,8 @@ public sealed class GenerateToGalleryBrowserTests(ITestOutputHelper output)
         // 6. Generate from it: the new image records its parent, and the parent lists it as a child.
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate", Exact = true }).ClickAsync();
         await Assertions.Expect(page.Locator("img[alt^='Generated image']")).ToHaveCountAsync(1);
-        await WaitUntil(() => index.Children(parent.Id).Count == 1);
-        var child = Assert.Single(index.Children(parent.Id));
+        await WaitUntil(() => index.Children(parent.Id, SdBlazor.Web.Sharing.AccountScope.Everything).Count == 1);
+        var child = Assert.Single(index.Children(parent.Id, SdBlazor.Web.Sharing.AccountScope.Everything));
         Assert.Equal(parent.Key, child.ParentId);
         Assert.NotNull(child.Strength);
 

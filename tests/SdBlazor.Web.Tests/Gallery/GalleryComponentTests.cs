@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
@@ -6,6 +7,7 @@ using MudBlazor;
 using MudBlazor.Services;
 using SdBlazor.Web.Components.Gallery;
 using SdBlazor.Web.Gallery;
+using SdBlazor.Web.Sharing.Shares;
 using Xunit;
 
 namespace SdBlazor.Web.Tests.Gallery;
@@ -15,6 +17,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
 {
     private readonly TestGallery _g = new();
     private readonly BunitContext _ctx = new();
+    private readonly SelectionDrafts _drafts = new(TimeProvider.System);
 
     public GalleryComponentTests()
     {
@@ -24,6 +27,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         _ctx.Services.AddSingleton(_g.Index);
         _ctx.Services.AddSingleton(_g.Options);
         _ctx.Services.AddSingleton(new UploadValidator(_g.Options));
+        _ctx.Services.AddSingleton(_drafts);
         // After the services: setting renderer info builds the service provider.
         _ctx.SetRendererInfo(new RendererInfo("Server", true));
         _ctx.Render<MudPopoverProvider>();
@@ -42,7 +46,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         await _g.SaveAsync("a river in a forest");
         await _g.SaveAsync("neon city at night");
 
-        var cut = _ctx.Render<GalleryBrowser>();
+        var cut = _ctx.Render<GalleryBrowser>(p => p.Add(x => x.Scope, AccountScope.Everything));
 
         var alts = cut.FindAll("img").Select(i => i.GetAttribute("alt")).ToList();
         Assert.Equal(3, alts.Count);
@@ -68,7 +72,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         var keep = await _g.SaveAsync("keep this one");
         var a = await _g.SaveAsync("delete first");
         var b = await _g.SaveAsync("delete second");
-        var cut = _ctx.Render<GalleryBrowser>();
+        var cut = _ctx.Render<GalleryBrowser>(p => p.Add(x => x.Scope, AccountScope.Everything));
 
         cut.Find("input[aria-label='Select delete first']").Change(true);
         cut.Find("input[aria-label='Select delete second']").Change(true);
@@ -84,6 +88,24 @@ public sealed class GalleryComponentTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Sharing_a_selection_hands_the_ids_over_on_the_server_not_in_the_url()
+    {
+        var a = await _g.SaveAsync("share first");
+        var b = await _g.SaveAsync("share second");
+        var cut = _ctx.Render<GalleryBrowser>(p => p.Add(x => x.Scope, AccountScope.Everything).Add(x => x.Account, "boss"));
+        cut.Find("input[aria-label='Select share first']").Change(true);
+        cut.Find("input[aria-label='Select share second']").Change(true);
+        cut.FindAll("button").Single(x => x.TextContent.Trim() == "Share").Click();
+
+        var uri = new Uri(_ctx.Services.GetRequiredService<NavigationManager>().Uri);
+        Assert.Equal("/shares", uri.AbsolutePath);
+        Assert.DoesNotContain(a.Key, uri.Query);
+        var key = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query)["selection"].ToString();
+        Assert.Equal(new[] { a.Key, b.Key }.Order(), _drafts.Take(key, "boss").Order());
+        Assert.Empty(_drafts.Take(key, "someone-else"));
+    }
+
+    [Fact]
     public async Task Detail_shows_parameters_and_its_buttons_navigate_to_the_generate_page()
     {
         var parent = await _g.SaveAsync("the parent image");
@@ -91,7 +113,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         var child = await _g.Store.SaveAsync(image, TestGallery.Parameters("the child image", seed: 987654321) with { ParentId = parent.Key, Strength = 0.6 });
         var navigation = _ctx.Services.GetRequiredService<NavigationManager>();
 
-        var cut = _ctx.Render<ImageDetail>(p => p.Add(x => x.Image, _g.Index.Get(child.Id)!));
+        var cut = _ctx.Render<ImageDetail>(p => p.Add(x => x.Scope, AccountScope.Everything).Add(x => x.Image, _g.Index.Get(child.Id)!));
 
         Assert.Equal("the child image", cut.Find("[data-testid=detail-prompt]").TextContent);
         Assert.Contains("987654321", cut.Markup);
@@ -105,7 +127,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
         cut.Find("button[aria-label='Add to favourites']").Click();
         Assert.True(_g.Index.Get(child.Id)!.Favourite);
 
-        var parentDetail = _ctx.Render<ImageDetail>(p => p.Add(x => x.Image, _g.Index.Get(parent.Id)!));
+        var parentDetail = _ctx.Render<ImageDetail>(p => p.Add(x => x.Scope, AccountScope.Everything).Add(x => x.Image, _g.Index.Get(parent.Id)!));
         Assert.Contains("the child image", parentDetail.Find("img[alt^='the child image']").GetAttribute("alt"));
     }
 
@@ -113,7 +135,7 @@ public sealed class GalleryComponentTests : IAsyncDisposable
     public async Task Import_shows_found_settings_and_adds_to_the_gallery_and_bad_files_get_an_error()
     {
         GalleryImage? added = null;
-        var cut = _ctx.Render<GalleryImport>(p => p.Add(x => x.OnAdded, row => added = row));
+        var cut = _ctx.Render<GalleryImport>(p => p.Add(x => x.Scope, AccountScope.Everything).Add(x => x.OnAdded, row => added = row));
         var png = TestGallery.ForeignPng(("parameters", "an imported harbor\nSteps: 12, Sampler: Euler, CFG scale: 5, Seed: 31337, Size: 40x30"));
 
         cut.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(png, "harbor.png"));

@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using SdBlazor.Web.Gallery;
 using Xunit;
 
@@ -12,7 +13,7 @@ public class GalleryPrefillTests
         using var image = TestGallery.MakeImage();
         var row = await g.Store.SaveAsync(image, TestGallery.Parameters("a lake, at dawn: calm", seed: 123456789012) with { CfgScale = 6.5, Steps = 33 });
 
-        var prefill = await g.Prefill.ResolveAsync(new Uri("http://localhost" + GalleryPrefill.UseSettingsLink(row.Key)));
+        var prefill = await g.Prefill.ResolveAsync(new Uri("http://localhost" + GalleryPrefill.UseSettingsLink(row.Key)), AccountScope.Everything);
 
         var r = prefill!.Request;
         Assert.Equal(("a lake, at dawn: calm", "blurry", 123456789012L, 33, 6.5, "Euler a", "Automatic", 64, 48, "sdblazor-mini"),
@@ -27,7 +28,7 @@ public class GalleryPrefillTests
         using var g = new TestGallery();
         var row = await g.SaveAsync("source");
 
-        var prefill = await g.Prefill.ResolveAsync(new Uri("http://localhost" + GalleryPrefill.Img2ImgLink(row.Key)));
+        var prefill = await g.Prefill.ResolveAsync(new Uri("http://localhost" + GalleryPrefill.Img2ImgLink(row.Key)), AccountScope.Everything);
 
         Assert.Equal(await File.ReadAllBytesAsync(g.Files.FullPath(row.FileName)), prefill!.Request.InitImage);
         Assert.Equal(row.Key, prefill.ParentImageId);
@@ -40,12 +41,12 @@ public class GalleryPrefillTests
         using var g = new TestGallery();
         var link = GalleryPrefill.SettingsLink(TestGallery.Parameters("imported, \"quoted\" ünïcode 猫", seed: 5));
 
-        var prefill = await g.Prefill.ResolveAsync(new Uri("http://localhost" + link));
+        var prefill = await g.Prefill.ResolveAsync(new Uri("http://localhost" + link), AccountScope.Everything);
 
         Assert.Equal(("imported, \"quoted\" ünïcode 猫", 5L), (prefill!.Request.Prompt, prefill.Request.Seed));
-        Assert.Null(await g.Prefill.ResolveAsync(new Uri("http://localhost/?settings=!!!")));
-        Assert.Null(await g.Prefill.ResolveAsync(new Uri("http://localhost/?fromImage=0123456789abcdef01234567")));
-        Assert.Null(await g.Prefill.ResolveAsync(new Uri("http://localhost/?fromImage=../../etc/passwd")));
-        Assert.Null(await g.Prefill.ResolveAsync(new Uri("http://localhost/")));
+        Assert.Null(await g.Prefill.ResolveAsync(new Uri("http://localhost/?settings=!!!"), AccountScope.Everything));
+        Assert.Null(await g.Prefill.ResolveAsync(new Uri("http://localhost/?fromImage=0123456789abcdef01234567"), AccountScope.Everything));
+        Assert.Null(await g.Prefill.ResolveAsync(new Uri("http://localhost/?fromImage=../../etc/passwd"), AccountScope.Everything));
+        Assert.Null(await g.Prefill.ResolveAsync(new Uri("http://localhost/"), AccountScope.Everything));
     }
 }

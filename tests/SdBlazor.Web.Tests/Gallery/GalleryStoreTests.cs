@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using SdBlazor.Engine.Imaging;
 using SdBlazor.Web.Gallery;
 using Xunit;
@@ -81,16 +82,16 @@ public class GalleryStoreTests
         Assert.Equal([a.Id], g.Index.Query(new GalleryQuery { FavouritesOnly = true }).Items.Select(i => i.Id));
         Assert.Equal([b.Id, a.Id], g.Index.Query(new GalleryQuery { Album = "foxes" }).Items.Select(i => i.Id));
         Assert.Equal([b.Id], g.Index.Query(new GalleryQuery { Album = "Blue things", Search = "fox" }).Items.Select(i => i.Id));
-        Assert.Equal(["Blue things", "Foxes"], g.Index.AlbumNames());
+        Assert.Equal(["Blue things", "Foxes"], g.Index.AlbumNames(AccountScope.Everything));
 
         g.Store.SetFavourite(a.Id, false);
         g.Store.RemoveFromAlbum(b.Id, "foxes");
         Assert.Empty(g.Index.Query(new GalleryQuery { FavouritesOnly = true }).Items);
         Assert.Equal([a.Id], g.Index.Query(new GalleryQuery { Album = "Foxes" }).Items.Select(i => i.Id));
 
-        Assert.Equal([("model-a", 1), ("model-b", 1)], g.Index.FacetValues("model").OrderBy(f => f.Value));
+        Assert.Equal([("model-a", 1), ("model-b", 1)], g.Index.FacetValues("model", AccountScope.Everything).OrderBy(f => f.Value));
         g.Store.Trash([b.Id]);
-        Assert.Equal([("model-a", 1)], g.Index.FacetValues("model"));
+        Assert.Equal([("model-a", 1)], g.Index.FacetValues("model", AccountScope.Everything));
     }
 
     [Fact]
@@ -101,7 +102,7 @@ public class GalleryStoreTests
         using var image = TestGallery.MakeImage();
         var child = await g.Store.SaveAsync(image, TestGallery.Parameters("child") with { ParentId = parent.Key, Strength = 0.5 });
 
-        Assert.Equal([child.Id], g.Index.Children(parent.Id).Select(c => c.Id));
+        Assert.Equal([child.Id], g.Index.Children(parent.Id, AccountScope.Everything).Select(c => c.Id));
         Assert.Equal(parent.Key, g.Index.Get(child.Id)!.ParentId);
     }
 }
@@ -128,6 +129,6 @@ public class GalleryEngineResultTests
         Assert.Equal("cccccccccc", metadata.Parameters!.ShortModelHash);
         Assert.Equal("{\"beta_schedule\": \"scaled_linear\"}", metadata.Parameters.SchedulerConfig);
         Assert.Equal(0.6, metadata.Parameters.Strength);
-        Assert.Equal([rows[1].Id, rows[0].Id], g.Index.Children(parent.Id).Select(c => c.Id).Reverse());
+        Assert.Equal([rows[1].Id, rows[0].Id], g.Index.Children(parent.Id, AccountScope.Everything).Select(c => c.Id).Reverse());
     }
 }

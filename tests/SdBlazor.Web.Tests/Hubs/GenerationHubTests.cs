@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using System.Net;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
@@ -133,7 +134,7 @@ public sealed class GenerationHubTests
             connection.InvokeAsync<string>("Submit", new GenerationRequest { Prompt = "x", InitImage = "GIF89a......"u8.ToArray() }));
         Assert.Contains("Init image must be a PNG, JPEG or WebP file.", notAnImage.Message);
 
-        Assert.Empty(app.Services.GetRequiredService<GenerationQueue>().List(10));
+        Assert.Empty(app.Services.GetRequiredService<GenerationQueue>().List(10, AccountScope.Everything));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using LiteDB;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -36,7 +37,7 @@ public sealed class QueuePersistenceTests
             await using var after = new AppFactory(data);
             var queue = after.Services.GetRequiredService<GenerationQueue>();
             var done = await WaitUntil(() => queue.Get(second) is { Status: JobStatus.Completed } ? queue.Get(second) : null,
-                () => string.Join("; ", queue.List(10).Select(j => $"{j.Request.Prompt}: {j.Status} {j.Error}")));
+                () => string.Join("; ", queue.List(10, AccountScope.Everything).Select(j => $"{j.Request.Prompt}: {j.Status} {j.Error}")));
 
             var interrupted = queue.Get(longJob)!;
             Assert.Equal(JobStatus.Interrupted, interrupted.Status);
@@ -48,10 +49,10 @@ public sealed class QueuePersistenceTests
             Assert.Equal("image/png", (await client.GetAsync($"/api/images/{done.ImageIds.Single()}")).Content.Headers.ContentType!.MediaType);
 
             // One click (one call) resubmits the interrupted job with the same request.
-            var resubmitted = queue.Resubmit(longJob);
+            var resubmitted = queue.Resubmit(longJob, AccountScope.Everything);
             Assert.Equal(interrupted.Request, queue.Get(resubmitted.Id)!.Request);
             Assert.Equal(longJob, resubmitted.ResubmittedFrom);
-            Assert.True(queue.Cancel(resubmitted.Id));
+            Assert.True(queue.Cancel(resubmitted.Id, AccountScope.Everything));
         }
         finally
         {
@@ -115,17 +116,17 @@ public sealed class QueuePersistenceTests
         var c = queue.Enqueue(new GenerationRequest { Prompt = "c" });
         Assert.Equal([1, 2, 3], new[] { a, b, c }.Select(j => queue.PositionOf(j.Id)));
 
-        Assert.True(queue.Move(c.Id, -2));
+        Assert.True(queue.Move(c.Id, -2, AccountScope.Everything));
         Assert.Equal([2, 3, 1], new[] { a, b, c }.Select(j => queue.PositionOf(j.Id)));
-        Assert.False(queue.Move(c.Id, -1));
-        Assert.Equal(["busy", "c", "a", "b"], queue.List(0).Select(j => j.Request.Prompt));
+        Assert.False(queue.Move(c.Id, -1, AccountScope.Everything));
+        Assert.Equal(["busy", "c", "a", "b"], queue.List(0, AccountScope.Everything).Select(j => j.Request.Prompt));
 
-        Assert.True(queue.Cancel(a.Id));
+        Assert.True(queue.Cancel(a.Id, AccountScope.Everything));
         Assert.Equal(JobStatus.Cancelled, queue.Get(a.Id)!.Status);
         Assert.Equal([0, 2, 1], new[] { a, b, c }.Select(j => queue.PositionOf(j.Id)));
-        Assert.True(queue.Cancel(busy));
+        Assert.True(queue.Cancel(busy, AccountScope.Everything));
         Assert.IsType<JobCancelledEvent>(await recorder.Finished(busy));
-        foreach (var job in new[] { b, c }) queue.Cancel(job.Id);
+        foreach (var job in new[] { b, c }) queue.Cancel(job.Id, AccountScope.Everything);
     }
 
     private static async Task<T> WaitUntil<T>(Func<T?> probe, Func<string> describe) where T : class

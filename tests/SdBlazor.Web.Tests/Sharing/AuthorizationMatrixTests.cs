@@ -40,6 +40,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["POST /api/gallery/trash/empty"] = Access.Owner,
         // Generation
         ["GET /api/jobs/{id}/preview"] = Access.Member,
+        ["GET /api/jobs/"] = Access.Member,
         ["POST /api/jobs/"] = Access.Member,
         ["GET /api/jobs/{id}"] = Access.Member,
         ["DELETE /api/jobs/{id}"] = Access.Member,

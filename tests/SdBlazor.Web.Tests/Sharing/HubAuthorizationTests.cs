@@ -69,7 +69,7 @@ public sealed class HubAuthorizationTests
         Assert.Contains("Too many generation requests", error.Message);
     }
 
-    private static HubConnection Connect(SharingFactory app, string? cookie)
+    internal static HubConnection Connect(SharingFactory app, string? cookie)
     {
         var server = app.Server;
         return new HubConnectionBuilder()

@@ -1,3 +1,4 @@
+using SdBlazor.Web.Sharing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using SdBlazor.Shared;
@@ -112,7 +113,7 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         var frames = await page.EvaluateAsync<int>("window.__frames.size");
         output.WriteLine($"{frames} distinct live frames shown");
         // The end of the run, not its length, is what the page must show: stop it rather than wait out 150 steps on a busy CPU.
-        app.Services.GetRequiredService<GenerationQueue>().Cancel(job.Id);
+        app.Services.GetRequiredService<GenerationQueue>().Cancel(job.Id, AccountScope.Everything);
         await Assertions.Expect(page.GetByText("Finished")).ToBeVisibleAsync(new() { Timeout = 30_000 });
 
         // The viewer learned no job id and cannot act on the job.

@@ -178,6 +178,19 @@ public sealed partial class ShareLinkTests
         Assert.Single(await owner.GetFromJsonAsync<JsonElement[]>("/api/shares") ?? []);
     }
 
+    [Fact]
+    public async Task The_share_page_takes_a_gallery_selection_from_the_server_for_the_same_account_only()
+    {
+        await using var app = new SharingFactory();
+        var alice = await app.ClientAsAsync(SharingRole.Member, "alice");
+        var bob = await app.ClientAsAsync(SharingRole.Member, "bob");
+        // More ids than any URL could carry (3000 x 24 hex digits): only the draft's key travels.
+        var ids = Enumerable.Range(0, 3000).Select(i => i.ToString("x24", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var key = app.Services.GetRequiredService<SelectionDrafts>().Put("alice", ids);
+        Assert.Contains("3000 image(s) selected in the gallery.", await alice.GetStringAsync($"/shares?selection={key}"));
+        Assert.DoesNotContain("selected in the gallery", await bob.GetStringAsync($"/shares?selection={key}"));
+    }
+
     public static async Task<HttpResponseMessage> SubmitPinAsync(HttpClient client, string token, string pin)
     {
         var page = await client.GetStringAsync($"/s/{token}");

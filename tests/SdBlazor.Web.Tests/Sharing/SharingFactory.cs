@@ -72,22 +72,46 @@ public sealed partial class SharingFactory : WebApplicationFactory<Program>
     public HttpClient NewClient() => CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
     /// <summary>A client logged in through the real login form (antiforgery token and all) as a fresh account of this role.</summary>
-    public async Task<HttpClient> ClientAsAsync(SharingRole role)
+    public Task<HttpClient> ClientAsAsync(SharingRole role) =>
+        ClientAsAsync(role, role == SharingRole.Owner ? OwnerName : role.ToString().ToLowerInvariant());
+
+    /// <summary>A client logged in as the account <paramref name="name"/> with this role (created when missing).</summary>
+    public async Task<HttpClient> ClientAsAsync(SharingRole role, string name)
     {
-        var name = role == SharingRole.Owner ? OwnerName : role.ToString().ToLowerInvariant();
         EnsureAccount(name, role);
         var client = NewClient();
         using var response = await LoginAsync(client, name, Password);
         Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"login as {name} answered {(int)response.StatusCode}");
         var cookie = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(SdBlazor.Web.Sharing.Auth.SharingAuthentication.CookieName + "=", StringComparison.Ordinal));
-        _cookies.AddOrUpdate(client, cookie[..cookie.IndexOf(';')]);
+        _logins.AddOrUpdate(client, new Login(cookie[..cookie.IndexOf(';')], name));
         return client;
     }
 
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<HttpClient, string> _cookies = new();
+    private sealed record Login(string Cookie, string Name);
+
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<HttpClient, Login> _logins = new();
 
     /// <summary>The login cookie ("name=value") of a client made by <see cref="ClientAsAsync"/>, for clients that keep no jar (SignalR).</summary>
-    public string CookieOf(HttpClient client) => _cookies.TryGetValue(client, out var cookie) ? cookie : throw new InvalidOperationException("not a logged-in client");
+    public string CookieOf(HttpClient client) => LoginOf(client).Cookie;
+
+    private Login LoginOf(HttpClient client) => _logins.TryGetValue(client, out var login) ? login : throw new InvalidOperationException("not a logged-in client");
+
+    /// <summary>
+    /// A POST as the signed-in browser of <paramref name="client"/> sends it with a page's token: the login cookie,
+    /// the antiforgery cookie, and the request token in a form field (<paramref name="tokenInForm"/>) or the header.
+    /// </summary>
+    public async Task<HttpResponseMessage> PostAsBrowserAsync(HttpClient client, string path, MultipartFormDataContent content, bool tokenInForm = false)
+    {
+        var login = LoginOf(client);
+        var user = SdBlazor.Web.Sharing.Auth.SharingClaims.For(Accounts.Find(login.Name)!, SdBlazor.Web.Sharing.Auth.SharingAuthentication.CookieScheme);
+        var (cookie, field, token) = AntiforgeryTokens.For(Services, user);
+        if (tokenInForm) content.Add(new StringContent(token), field);
+        using var bare = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.Add("Cookie", $"{login.Cookie}; {cookie}");
+        if (!tokenInForm) request.Headers.Add(SdBlazor.Web.Sharing.Protection.CookieAntiforgery.HeaderName, token);
+        return await bare.SendAsync(request);
+    }
 
     public static async Task<HttpResponseMessage> LoginAsync(HttpClient client, string user, string password)
     {

@@ -27,6 +27,13 @@ public static class SharingClaims
 
     public static string AccountId(this ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
 
+    /// <summary>
+    /// Whose jobs and images this caller sees: everything for the owner (local or logged in), else only the
+    /// account's own. Anyone without an account id gets a scope that matches nothing.
+    /// </summary>
+    public static AccountScope Scope(this ClaimsPrincipal user) =>
+        user.Role() == SharingRole.Owner ? AccountScope.Everything : AccountScope.Member(user.AccountId());
+
     public static SharingRole? Role(this ClaimsPrincipal user) =>
         user.Identity?.IsAuthenticated == true && Enum.TryParse<SharingRole>(user.FindFirstValue(ClaimTypes.Role), out var role) ? role : null;
 }

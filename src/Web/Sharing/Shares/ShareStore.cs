@@ -6,7 +6,10 @@ namespace SdBlazor.Web.Sharing.Shares;
 
 public sealed class ShareException(string message) : Exception(message);
 
-/// <summary>Share links: create, resolve a token, decide whether an image belongs to a share, revoke.</summary>
+/// <summary>
+/// Share links: create, resolve a token, decide whether an image belongs to a share, revoke. A member's link only
+/// ever covers the member's own images (checked when it is made and again on every view); the owner's covers any.
+/// </summary>
 public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimeProvider time)
 {
     public const int MaxImagesPerSelection = 5000;
@@ -28,18 +31,19 @@ public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimePro
             ExpiresUtc = request.ExpiresIn is { } lifetime ? now + lifetime : null,
         };
         if (request.ExpiresIn is { } e && e <= TimeSpan.Zero) throw new ShareException("An expiry must be in the future.");
+        var scope = ScopeOf(createdBy);
         switch (request.Kind)
         {
             case ShareKind.Selection:
-                var ids = request.ImageIds.Count > 0 ? Validate(request.ImageIds) : FreezeSearch(request.Search);
+                var ids = request.ImageIds.Count > 0 ? Validate(request.ImageIds, scope) : FreezeSearch(request.Search, scope);
                 if (ids.Count == 0) throw new ShareException("Nothing to share: the selection is empty.");
                 share.ImageIds = ids;
                 share.Search = request.ImageIds.Count > 0 ? null : request.Search;
                 share.Title = request.Title ?? (share.Search is { } s ? $"Search: {s}" : $"{ids.Count} image(s)");
                 break;
             case ShareKind.Album:
-                if (string.IsNullOrWhiteSpace(request.Album) || !gallery.AlbumNames().Contains(request.Album))
-                    throw new ShareException($"There is no album '{request.Album}'.");
+                if (string.IsNullOrWhiteSpace(request.Album) || !gallery.AlbumNames(scope).Contains(request.Album))
+                    throw new ShareException(scope.SeesAll ? $"There is no album '{request.Album}'." : $"None of your images is in an album '{request.Album}'.");
                 share.Album = request.Album;
                 share.Title = request.Title ?? $"Album: {request.Album}";
                 break;
@@ -76,11 +80,22 @@ public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimePro
     public bool CheckPin(Share share, string? pin) =>
         share.PinHash is null || (pin is { Length: > 0 and <= MaxPinLength } && _pinHasher.VerifyHashedPassword(share, share.PinHash, pin) != PasswordVerificationResult.Failed);
 
+    /// <summary>
+    /// Whose images a link may show: any for the owner's links, the creator's own for a member's. Read from the
+    /// creator's account on every view, so links members made before images had owners are limited too.
+    /// </summary>
+    public AccountScope ScopeOf(Share share) => ScopeOf(share.CreatedBy);
+
+    private AccountScope ScopeOf(string createdBy) =>
+        db.Accounts.FindById(createdBy) is { Role: SharingRole.Owner } ? AccountScope.Everything : AccountScope.Member(createdBy);
+
     /// <summary>Whether the image with this id is part of the share right now (ids are checked, never trusted).</summary>
-    public GalleryImage? ImageOf(Share share, string? id)
+    public GalleryImage? ImageOf(Share share, string? id) => ImageOf(share, id, ScopeOf(share));
+
+    private GalleryImage? ImageOf(Share share, string? id, AccountScope scope)
     {
         if (share.Kind == ShareKind.Live || !ImageIds.TryParse(id, out var key)) return null;
-        var row = gallery.Get(key);
+        var row = gallery.Get(key, scope);
         if (row is null || row.TrashedUtc is not null || row.Missing) return null;
         return share.Kind switch
         {
@@ -94,6 +109,7 @@ public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimePro
     /// <summary>One page of the share's images, newest first.</summary>
     public GalleryPage Images(Share share, string? after, int pageSize)
     {
+        var scope = ScopeOf(share);
         switch (share.Kind)
         {
             case ShareKind.Selection:
@@ -103,12 +119,12 @@ public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimePro
                 var rows = new List<GalleryImage>();
                 var next = start;
                 for (; next < ordered.Count && rows.Count < pageSize; next++)
-                    if (ImageOf(share, ordered[next]) is { } row) rows.Add(row);
+                    if (ImageOf(share, ordered[next], scope) is { } row) rows.Add(row);
                 return new GalleryPage(rows, next < ordered.Count && rows.Count > 0 ? rows[^1].Key : null);
             case ShareKind.Album:
-                return gallery.Query(new GalleryQuery { Album = share.Album, After = after, PageSize = pageSize });
+                return gallery.Query(new GalleryQuery { Album = share.Album, After = after, PageSize = pageSize }.Within(scope));
             case ShareKind.Gallery:
-                return gallery.Query(new GalleryQuery { After = after, PageSize = pageSize });
+                return gallery.Query(new GalleryQuery { After = after, PageSize = pageSize }.Within(scope));
             default:
                 return new GalleryPage([], null);
         }
@@ -152,26 +168,27 @@ public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimePro
         Changed?.Invoke();
     }
 
-    private List<string> Validate(IReadOnlyList<string> ids)
+    private List<string> Validate(IReadOnlyList<string> ids, AccountScope scope)
     {
         if (ids.Count > MaxImagesPerSelection) throw new ShareException($"At most {MaxImagesPerSelection} images per link.");
         var result = new List<string>();
         foreach (var id in ids.Distinct())
         {
-            if (!ImageIds.TryParse(id, out var key) || gallery.Get(key) is not { TrashedUtc: null })
-                throw new ShareException($"'{Shorten(id)}' is not an image in the gallery.");
+            // Someone else's image gets the same answer as an unknown id: the message must not tell them apart.
+            if (!ImageIds.TryParse(id, out var key) || gallery.Get(key, scope) is not { TrashedUtc: null })
+                throw new ShareException(scope.SeesAll ? $"'{Shorten(id)}' is not an image in the gallery." : $"'{Shorten(id)}' is not one of your images in the gallery.");
             result.Add(key.ToString());
         }
         return result;
     }
 
-    private List<string> FreezeSearch(string? search)
+    private List<string> FreezeSearch(string? search, AccountScope scope)
     {
         var ids = new List<string>();
         string? after = null;
         do
         {
-            var page = gallery.Query(new GalleryQuery { Search = search, After = after, PageSize = GalleryQuery.MaxPageSize });
+            var page = gallery.Query(new GalleryQuery { Search = search, After = after, PageSize = GalleryQuery.MaxPageSize }.Within(scope));
             ids.AddRange(page.Items.Select(i => i.Key));
             after = page.NextCursor;
         } while (after is not null && ids.Count <= MaxImagesPerSelection);
