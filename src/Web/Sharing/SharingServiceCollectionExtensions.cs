@@ -52,21 +52,21 @@ public static class SharingServiceCollectionExtensions
     private static void ConfigureListening(WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(SharingOptions.Section).Get<SharingOptions>() ?? new SharingOptions();
-        var https = options.LanMode && options.Https;
-        var urls = ListenAddresses.Decide(builder.Configuration[WebHostDefaults.ServerUrlsKey], options, https);
-        builder.WebHost.UseUrls([.. urls]);
-
-        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
-        if (https)
-        {
-            var folder = new DataFolder(Options.Create(builder.Configuration.GetSection(DataFolderOptions.Section).Get<DataFolderOptions>() ?? new()), builder.Environment);
-            certificate = LanCertificate.LoadOrCreate(folder.Path);
-        }
-        builder.Services.AddSingleton(new ListenAddresses { LanRequested = options.LanMode, Certificate = certificate });
+        var folder = new DataFolder(Options.Create(builder.Configuration.GetSection(DataFolderOptions.Section).Get<DataFolderOptions>() ?? new()), builder.Environment);
+        // Endpoints live in configuration (not UseUrls) so that LanModeSwitch can rebind them while the app runs.
+        var endpoints = new ListenEndpointsSource();
+        var configuredUrls = builder.Configuration[WebHostDefaults.ServerUrlsKey];
+        // Kestrel binds configured endpoints instead of --urls and says so once at start ("Overriding address(es)"):
+        // expected, the URLs given are the input of ListenAddresses.Decide.
+        builder.Configuration.Sources.Add(endpoints);
+        var listen = new ListenAddresses(configuredUrls, options, folder.Path, endpoints.Provider);
+        builder.Services.AddSingleton(_ => listen); // a factory, so that the container disposes it
+        builder.Services.AddSingleton<LanModeSwitch>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            if (certificate is not null) k.ConfigureHttpsDefaults(h => h.ServerCertificate = certificate);
+            // A selector, not a fixed certificate: LAN mode with HTTPS may be switched on after start.
+            k.ConfigureHttpsDefaults(h => h.ServerCertificateSelector ??= (_, _) => listen.Certificate);
         });
     }
 

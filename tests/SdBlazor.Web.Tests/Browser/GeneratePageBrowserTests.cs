@@ -30,7 +30,7 @@ public sealed class GeneratePageBrowserTests(ITestOutputHelper output)
     public async Task Typing_a_prompt_and_generating_shows_live_frames_then_the_final_image()
     {
         await using var app = new AppFactory();
-        app.UseKestrel(0);
+        app.UseKestrel();
         app.StartServer();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
 

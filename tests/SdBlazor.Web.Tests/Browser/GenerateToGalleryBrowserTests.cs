@@ -23,7 +23,7 @@ public sealed class GenerateToGalleryBrowserTests(ITestOutputHelper output)
     public async Task Generate_find_in_gallery_then_img2img_records_the_lineage()
     {
         await using var app = new AppFactory();
-        app.UseKestrel(0);
+        app.UseKestrel();
         app.StartServer();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var index = app.Services.GetRequiredService<GalleryIndex>();

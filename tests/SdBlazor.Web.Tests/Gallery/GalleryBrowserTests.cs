@@ -25,8 +25,8 @@ public sealed class GalleryBrowserTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Gallery:DataPath", _folder));
-        _factory.UseKestrel(0);
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Gallery:DataPath", _folder).UseSetting("urls", AppFactory.FreeLoopbackPort));
+        _factory.UseKestrel();
         _factory.StartServer();
         _baseUrl = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         _playwright = await Playwright.CreateAsync();

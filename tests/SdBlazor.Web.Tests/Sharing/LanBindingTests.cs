@@ -26,10 +26,10 @@ public sealed class LanBindingTests(ITestOutputHelper output)
     public static SharingFactory StartOnLan(out string baseUrl, Action<IServiceCollection>? testServices = null)
     {
         var (address, realLan) = ServerAddress();
-        var settings = new Dictionary<string, string?> { ["Sharing:LanMode"] = "true" };
+        var settings = new Dictionary<string, string?> { ["Sharing:LanMode"] = "true", ["urls"] = $"http://{address}:0" };
         if (!realLan) settings["Sharing:RequireLoginOnLoopback"] = "true";
         var app = new SharingFactory(settings) { TestServices = testServices };
-        app.UseKestrel(k => k.Listen(address, 0));
+        app.UseKestrel();
         app.StartServer();
         baseUrl = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return app;
@@ -67,16 +67,150 @@ public sealed class LanBindingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Lan_mode_is_switched_on_and_off_while_the_app_runs()
+    {
+        var (address, realLan) = ServerAddress();
+        var settings = new Dictionary<string, string?>();
+        if (!realLan) settings["Sharing:RequireLoginOnLoopback"] = "true";
+        await using var app = new SharingFactory(settings);
+        app.UseKestrel();
+        app.StartServer();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
+        output.WriteLine($"at start: {string.Join(", ", addresses.Addresses)}; other address {address} (real LAN: {realLan})");
+        var loopbackOnly = Assert.Single(addresses.Addresses);
+        Assert.StartsWith("http://127.0.0.1:", loopbackOnly);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
+        var fromLan = $"http://{address}:{new Uri(loopbackOnly).Port}/api/gallery";
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(fromLan));
+
+        var lan = app.Services.GetRequiredService<LanModeSwitch>();
+        Assert.Contains("owner password", lan.TrySet(true));
+        Assert.False(lan.IsOn);
+        Assert.False(LanPreference.Load(app.DataPath));
+
+        app.EnsureOwner();
+        Assert.Null(lan.TrySet(true));
+        Assert.True(LanPreference.Load(app.DataPath));
+        if (!realLan)
+        {
+            // LAN mode binds this machine's own addresses; with none there is nothing to reach from outside.
+            output.WriteLine("no non-loopback address on this machine: reachability from the LAN not checked");
+            return;
+        }
+        fromLan = await Eventually(() => addresses.Addresses.FirstOrDefault(a => a.StartsWith($"http://{address}:", StringComparison.Ordinal))) + "/api/gallery";
+        output.WriteLine($"LAN on: {string.Join(", ", addresses.Addresses)}");
+        // The loopback endpoint was not rebound: this machine's connections survive the switch.
+        Assert.Contains(loopbackOnly, addresses.Addresses);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(fromLan)).StatusCode);
+
+        Assert.Null(lan.TrySet(false));
+        Assert.False(LanPreference.Load(app.DataPath));
+        await Eventually(() => addresses.Addresses.All(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) ? "ok" : null);
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(fromLan));
+    }
+
+    [Fact]
+    public async Task The_owner_turns_lan_mode_on_and_off_from_the_sharing_page()
+    {
+        await using var app = new SharingFactory(defaultRemote: IPAddress.Loopback);
+        app.UseKestrel();
+        app.StartServer();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
+        var baseUrl = addresses.Addresses.Single();
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await SdBlazor.Web.Tests.Support.Chromium.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+
+        // No owner password yet: the switch refuses and nothing but loopback is bound.
+        await page.GotoAsync($"{baseUrl}/sharing");
+        await page.Locator("[data-interactive='true']").WaitForAsync();
+        await page.Locator("[data-testid='lan-switch']").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-testid='lan-error']")).ToContainTextAsync("owner password");
+        Assert.Equal([baseUrl], addresses.Addresses);
+
+        app.EnsureOwner();
+        await page.ReloadAsync();
+        await page.Locator("[data-interactive='true']").WaitForAsync();
+        await page.Locator("[data-testid='lan-switch']").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-testid='lan-status']")).ToContainTextAsync("LAN mode is on");
+        if (ServerAddress().RealLan)
+        {
+            await Eventually(() => addresses.Addresses.FirstOrDefault(a => !a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
+            // One QR code per LAN address, each naming a bound URL.
+            await Microsoft.Playwright.Assertions.Expect(page.Locator("img[alt^='QR code of http']").First).ToBeVisibleAsync();
+            var alt = await page.Locator("img[alt^='QR code of http']").First.GetAttributeAsync("alt");
+            Assert.Contains(addresses.Addresses, a => alt!.EndsWith(a + "/", StringComparison.Ordinal));
+        }
+        Assert.True(LanPreference.Load(app.DataPath));
+
+        // The page survives the rebind (its circuit came in over loopback, which LAN mode keeps).
+        await page.Locator("[data-testid='lan-switch']").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("[data-testid='lan-status']")).ToContainTextAsync("Only this computer");
+        await Eventually(() => addresses.Addresses.All(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)) ? "ok" : null);
+        Assert.False(LanPreference.Load(app.DataPath));
+    }
+
+    [Fact]
+    public void The_saved_lan_choice_survives_restarts_and_a_damaged_file_means_off()
+    {
+        var folder = Directory.CreateTempSubdirectory("sdblazor-lan-").FullName;
+        try
+        {
+            var endpoints = new ListenEndpointsProvider();
+            Assert.False(new ListenAddresses(null, new SharingOptions(), folder, endpoints).LanRequested);
+            LanPreference.Save(folder, true);
+            var restarted = new ListenAddresses(null, new SharingOptions(), folder, endpoints);
+            Assert.True(restarted.LanRequested);
+            Assert.Equal(restarted.Urls.Count, endpoints.GetChildKeys([], "Kestrel:Endpoints").Count());
+            foreach (var address in LanAddresses.MachineAddresses())
+                Assert.Contains(restarted.Urls, u => u.Contains(address.ToString(), StringComparison.Ordinal));
+            restarted.SetLanMode(false);
+            Assert.Equal(["http://localhost:5080"], restarted.Urls);
+            Assert.True(endpoints.TryGet($"Kestrel:Endpoints:{ListenEndpointsProvider.EndpointName("http://localhost:5080")}:Url", out var url));
+            Assert.Equal("http://localhost:5080", url);
+            Assert.Single(endpoints.GetChildKeys([], "Kestrel:Endpoints"));
+
+            File.WriteAllText(Path.Combine(folder, LanPreference.FileName), "{ not json");
+            Assert.False(new ListenAddresses(null, new SharingOptions(), folder, endpoints).LanRequested);
+            // The command-line switch still wins.
+            Assert.True(new ListenAddresses(null, new SharingOptions { LanMode = true }, folder, endpoints).LanRequested);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task<string> Eventually(Func<string?> probe)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (probe() is { } found) return found;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("Kestrel did not rebind its endpoints within 10 s");
+    }
+
+    [Fact]
     public void Lan_mode_listens_everywhere_and_default_mode_only_on_loopback()
     {
         var options = new SharingOptions { Port = 5080 };
-        Assert.Equal(["http://localhost:5080"], ListenAddresses.Decide(null, options, https: false));
-        Assert.Equal(["http://127.0.0.1:6000"], ListenAddresses.Decide("http://127.0.0.1:6000", options, https: false));
-        options.LanMode = true;
-        // launchSettings' loopback URL is widened, keeping its port.
-        Assert.Equal(["http://*:6000"], ListenAddresses.Decide("http://127.0.0.1:6000", options, https: false));
-        Assert.Equal(["http://*:5080", "https://*:5443"], ListenAddresses.Decide(null, options, https: true));
-        Assert.Equal(["http://192.0.2.9:7000"], ListenAddresses.Decide("http://192.0.2.9:7000", options, https: false));
+        IPAddress[] machine = [IPAddress.Parse("192.0.2.9"), IPAddress.Parse("2001:db8::9")];
+        Assert.Equal(["http://localhost:5080"], ListenAddresses.Decide(null, options, lan: false, https: false, machine));
+        Assert.Equal(["http://127.0.0.1:6000"], ListenAddresses.Decide("http://127.0.0.1:6000", options, lan: false, https: false, machine));
+        // LAN mode keeps the loopback URL (launchSettings' included) and adds this machine's addresses on its port
+        // (0 too: tests ask for free ports).
+        Assert.Equal(["http://127.0.0.1:6000", "http://192.0.2.9:6000", "http://[2001:db8::9]:6000"],
+            ListenAddresses.Decide("http://127.0.0.1:6000", options, lan: true, https: false, machine));
+        Assert.Equal(["http://127.0.0.1:0", "http://192.0.2.9:0", "http://[2001:db8::9]:0"],
+            ListenAddresses.Decide("http://127.0.0.1:0", options, lan: true, https: false, machine));
+        Assert.Equal(["http://localhost:5080", "http://192.0.2.9:5080", "https://localhost:5443", "https://192.0.2.9:5443"],
+            ListenAddresses.Decide(null, options, lan: true, https: true, machine[..1]));
+        // An explicit non-loopback --urls is kept in both modes.
+        Assert.Equal(["http://192.0.2.7:7000"], ListenAddresses.Decide("http://192.0.2.7:7000", options, lan: true, https: false, machine));
+        Assert.Equal(["http://*:7000"], ListenAddresses.Decide("http://*:7000", options, lan: false, https: false, machine));
+        // Endpoint names follow the URL, so an endpoint that stays is not rebound.
+        Assert.Equal("SdBlazor_http___localhost_5080", ListenEndpointsProvider.EndpointName("http://localhost:5080"));
         Assert.Equal(["--Sharing:LanMode=true", "--urls", "x"], SharingCommandLine.Normalize(["--lan", "--urls", "x"]));
     }
 

@@ -52,6 +52,7 @@ public sealed partial class SharingFactory : WebApplicationFactory<Program>
         builder.UseSetting("Engine:DefaultModel", DefaultModel.Name);
         builder.UseSetting("Engine:ExecutionProvider", "Cpu");
         builder.UseSetting("Gallery:ReconcileOnStartup", "false");
+        builder.UseSetting("urls", AppFactory.FreeLoopbackPort);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         builder.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new TestRemoteAddress(DefaultRemote)));
         if (TestServices is { } configure) builder.ConfigureTestServices(configure);

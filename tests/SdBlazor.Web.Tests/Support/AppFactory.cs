@@ -34,6 +34,12 @@ public sealed class AppFactory : WebApplicationFactory<Program>
         return path;
     }
 
+    /// <summary>
+    /// The <c>urls</c> setting for tests that run the app on Kestrel. Use it with <c>UseKestrel()</c>, never
+    /// <c>UseKestrel(port)</c>: code-defined endpoints are bound in addition to the app's own (config) ones.
+    /// </summary>
+    public const string FreeLoopbackPort = "http://127.0.0.1:0";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -42,6 +48,8 @@ public sealed class AppFactory : WebApplicationFactory<Program>
         builder.UseSetting("Engine:ModelsPath", Path.GetDirectoryName(DefaultModel.Folder));
         builder.UseSetting("Engine:DefaultModel", DefaultModel.Name);
         builder.UseSetting("Engine:ExecutionProvider", "Cpu");
+        // With UseKestrel() the app binds its own endpoints (Sharing/Lan/ListenAddresses): a free loopback port here.
+        builder.UseSetting("urls", FreeLoopbackPort);
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
         // TestServer requests have no remote address; these tests are the local owner (see TestRemoteAddress).
         builder.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new TestRemoteAddress(System.Net.IPAddress.Loopback)));
