@@ -188,7 +188,8 @@ def attribute_labels(caption, groups):
 
 
 def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p_uncond=0.1, snr_gamma=5.0,
-               text_lr_mult=2.0, p_position_first=0.0, p_high_t=0.0, x0_weight=0.0, attr_weight=0.0):
+               text_lr_mult=2.0, p_position_first=0.0, p_high_t=0.0, x0_weight=0.0, attr_weight=0.0,
+               guided_weight=0.0, guided_cfg=(3.0, 9.0), guided_batch=16, fresh_budget=False):
     final = os.path.join(run_dir, "unet_final.pt")
     if os.path.exists(final):
         log("unet: final exists, skipping")
@@ -241,7 +242,7 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
         opt.load_state_dict(s["opt"])
         if "attr_head" in s:
             attr_head.load_state_dict(s["attr_head"])
-        step, elapsed = s["step"], s["elapsed"]
+        step, elapsed = s["step"], (0.0 if fresh_budget else s["elapsed"])
         torch.manual_seed(UNET_SEED + step)
         log(f"unet: resumed at step {step}, {elapsed / 60:.1f} min done")
     log(f"unet: text encoder {n_params(te)} params, unet {n_params(un)} params; {len(x0_all)} latents; "
@@ -274,6 +275,17 @@ def train_unet(run_dir, minutes, batch, resume, lr_base=3e-4, ema_decay=0.999, p
         ctx, pooled = te(ids)
         pred = un(xt, t.float(), ctx)
         loss = (((pred - eps) ** 2).mean(dim=(1, 2, 3)) * w_t[t]).mean()
+        if guided_weight > 0 and (~drop).any():
+            # Guidance-consistent term: the guided prediction eps_u + w (eps_c - eps_u), for a guidance scale w drawn
+            # from the range users run (SD's 7.5 inside it), must also match the true noise. Without it the tiny
+            # model's cond/uncond differences at object edges, amplified 7.5x, turned squares into four-point stars
+            # (held-out shape 91 % at CFG 1, 78 % at CFG 3, 56 % at CFG 7.5 with the same weights).
+            k = torch.nonzero(~drop).flatten()[:guided_batch]
+            ctx_u, _ = te(empty_ids.unsqueeze(0))
+            pred_u = un(xt[k], t[k].float(), ctx_u.expand(len(k), -1, -1))
+            w = torch.empty(len(k), 1, 1, 1).uniform_(*guided_cfg)
+            guided = pred_u + w * (pred[k] - pred_u)
+            loss = loss + guided_weight * (((guided - eps[k]) ** 2).mean(dim=(1, 2, 3)) * w_t[t[k]]).mean()
         if attr_weight > 0 and (~drop).any():
             logits = attr_head(pooled[~drop]).split([len(g) for g in groups], dim=1)
             target = labels[cap_idx[idx[~drop]]]
@@ -390,6 +402,12 @@ def main():
                     help="share of training captions rewritten with the position words first")
     ap.add_argument("--high-t", type=float, default=0.0, help="share of timesteps drawn from [600, 1000) instead of [0, 1000)")
     ap.add_argument("--x0-weight", type=float, default=0.0, help="weight of the added x0-space loss term (1/SNR, capped at 50)")
+    ap.add_argument("--guided-weight", type=float, default=0.0,
+                    help="weight of the guidance-consistent loss (the CFG-guided prediction must match the noise)")
+    ap.add_argument("--guided-cfg", default="3,9", help="range of guidance scales drawn for --guided-weight")
+    ap.add_argument("--guided-batch", type=int, default=16, help="samples per batch that get the extra unconditional pass")
+    ap.add_argument("--fresh-budget", action="store_true",
+                    help="with --resume: keep weights, optimizer and step count, but restart the time budget and LR schedule")
     ap.add_argument("--attr-weight", type=float, default=0.0,
                     help="weight of the auxiliary caption-attribute loss on the text encoder's pooled state")
     a = ap.parse_args()
@@ -404,7 +422,9 @@ def main():
     if a.stage in ("all", "unet"):
         train_unet(a.run_dir, a.unet_minutes, a.unet_batch, a.resume, lr_base=a.unet_lr, text_lr_mult=a.text_lr_mult,
                    p_position_first=a.position_first, p_high_t=a.high_t, x0_weight=a.x0_weight,
-                   attr_weight=a.attr_weight)
+                   attr_weight=a.attr_weight, guided_weight=a.guided_weight,
+                   guided_cfg=tuple(float(v) for v in a.guided_cfg.split(",")), guided_batch=a.guided_batch,
+                   fresh_budget=a.fresh_budget)
     if a.stage == "decoder":
         finetune_decoder(a.run_dir, a.decoder_minutes, a.vae_batch, a.resume)
     log("all done")
