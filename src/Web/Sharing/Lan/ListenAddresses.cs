@@ -6,7 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace SdBlazor.Web.Sharing.Lan;
 
 /// <summary>
-/// What the server listens on: loopback only, or every interface in LAN mode. Decided at start from
+/// What the server listens on: loopback only, or in LAN mode also this machine's network addresses. Decided at start from
 /// <see cref="SharingOptions"/>, <c>--urls</c> and the saved <see cref="LanPreference"/>, and switched at run time by
 /// <see cref="SetLanMode"/>, which rewrites Kestrel's endpoints through <see cref="ListenEndpointsProvider"/>.
 /// </summary>
@@ -47,9 +47,6 @@ public sealed class ListenAddresses : IDisposable
 
     public string? CertificateFingerprint => Certificate is null ? null : LanCertificate.Fingerprint(Certificate);
 
-    /// <summary>Raised after the endpoints changed (Kestrel rebinds them on its own thread shortly after).</summary>
-    public event Action? Changed;
-
     /// <summary>Switches LAN mode and saves the choice. Callers check that an owner password exists first (<see cref="LanModeSwitch"/>).</summary>
     public void SetLanMode(bool on)
     {
@@ -58,9 +55,8 @@ public sealed class ListenAddresses : IDisposable
             LanPreference.Save(_dataPath, on);
             if (on == LanRequested) return;
             LanRequested = on;
-            Apply();
+            Apply(); // Kestrel rebinds on its configuration-reload callback, shortly after
         }
-        Changed?.Invoke();
     }
 
     private void Apply()
