@@ -18,14 +18,17 @@ public sealed record BenchOptions(
     bool WarmUpPhase = true,
     ExecutionProviderKind Provider = ExecutionProviderKind.Auto,
     int DeviceId = 0,
-    string? SaveImagePath = null)
+    string? SaveImagePath = null,
+    bool ProfileUNet = false)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
                               [--bare-runs N] [--memory-pattern on|off] [--previews on|off] [--warmup-phase on|off]
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
+                              [--profile-unet]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
+          --profile-unet:  instead, one bare UNet call profiled by ONNX Runtime, time summed by op type
         """;
 
     public static BenchOptions? Parse(string[] args)
@@ -33,6 +36,7 @@ public sealed record BenchOptions(
         var o = new BenchOptions(null, 20, 0, 3);
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--profile-unet") { o = o with { ProfileUNet = true }; continue; }
             var value = i + 1 < args.Length ? args[i + 1] : null;
             int n;
             switch (args[i])

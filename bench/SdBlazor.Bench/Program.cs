@@ -19,7 +19,8 @@ if (options.ModelPath is { } modelPath)
         Console.Error.WriteLine($"model folder '{modelPath}' does not exist (tools/make_sd_models writes .cache/sd-models/sd15 and sd21)");
         return 2;
     }
-    await ModelBenchmark.RunAsync(options);
+    if (options.ProfileUNet) UNetProfile.Run(options);
+    else await ModelBenchmark.RunAsync(options);
     return 0;
 }
 
