@@ -28,7 +28,7 @@ public sealed record BenchOptions(
                               [--profile-unet]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
-          --profile-unet:  instead, one bare UNet call profiled by ONNX Runtime, time summed by op type
+          --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time by op type
         """;
 
     public static BenchOptions? Parse(string[] args)

@@ -1,39 +1,42 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using SdBlazor.Engine;
+using SdBlazor.Engine.Onnx;
 
 namespace SdBlazor.Bench;
 
 /// <summary>
 /// <c>--profile-unet</c>: where one bare UNet call (batch 2, as with CFG) spends its time, summed by ONNX op type from
-/// ONNX Runtime's own profiler, with the session options the engine uses on CPU. Answers "is it the convolutions,
-/// attention or the GroupNorm pattern" without guessing.
+/// ONNX Runtime's own profiler, on a session made by the engine's <see cref="SessionFactory"/> (same options as a
+/// generation, plus <see cref="EngineOptions.ProfileOutputPrefix"/>). Answers "is it the convolutions, attention or the
+/// GroupNorm pattern" without guessing.
 /// </summary>
 public static class UNetProfile
 {
     public static void Run(BenchOptions options)
     {
-        var path = Path.Combine(options.ModelPath!, "unet", "model.onnx");
         var size = options.Size ?? 512;
-        using var sessionOptions = new SessionOptions
+        var engineOptions = Microsoft.Extensions.Options.Options.Create(new EngineOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            EnableMemoryPattern = options.MemoryPattern,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            EnableProfiling = true,
-            ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), $"sdblazor-unet-profile-{Environment.ProcessId}"),
-        };
-        if (options.Threads > 0) sessionOptions.IntraOpNumThreads = options.Threads;
-        using var session = new InferenceSession(path, sessionOptions);
+            ExecutionProvider = options.Provider,
+            IntraOpThreads = options.Threads,
+            DeviceId = options.DeviceId,
+            CpuMemoryPattern = options.MemoryPattern,
+            ProfileOutputPrefix = Path.Combine(Path.GetTempPath(), $"sdblazor-unet-profile-{Environment.ProcessId}"),
+        });
+        var sessions = new SessionFactory(engineOptions, NullLogger<SessionFactory>.Instance);
+        using var unet = sessions.Create(Path.Combine(options.ModelPath!, "unet", "model.onnx"), "unet");
+        var session = unet.Session;
 
         var latent = size / 8;
         var context = session.InputMetadata["encoder_hidden_states"].Dimensions[2];
         var random = new Random(1);
         float[] Noise(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1))];
-        var timestepType = session.InputMetadata["timestep"].ElementDataType;
         using var sample = OrtValue.CreateTensorValueFromMemory(Noise(2 * 4 * latent * latent), [2, 4, latent, latent]);
-        using var timestep = timestepType == TensorElementType.Int64
+        using var timestep = session.InputMetadata["timestep"].ElementDataType == TensorElementType.Int64
             ? OrtValue.CreateTensorValueFromMemory(new long[] { 500, 500 }, [2])
             : OrtValue.CreateTensorValueFromMemory(new float[] { 500, 500 }, [2]);
         using var hidden = OrtValue.CreateTensorValueFromMemory(Noise(2 * 77 * context), [2, 77, context]);
@@ -42,6 +45,7 @@ public static class UNetProfile
         OrtValue[] inputs = [sample, timestep, hidden];
         var output = session.OutputMetadata.Keys.First();
 
+        Console.WriteLine($"   execution provider {unet.ExecutionProvider}");
         for (var run = 0; run < 2; run++) // the first run pays for allocations and pre-packing; the second is profiled
         {
             var clock = Stopwatch.StartNew();

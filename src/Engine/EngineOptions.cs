@@ -26,6 +26,13 @@ public sealed class EngineOptions
     /// </summary>
     public bool CpuMemoryPattern { get; set; }
 
+    /// <summary>
+    /// Diagnosis only: when set, every session writes ONNX Runtime's profile (Chrome trace JSON, one event per kernel)
+    /// to a file whose path starts with this; <c>OnnxSession.Session.EndProfiling()</c> returns its name. The bench's
+    /// <c>--profile-unet</c> uses it. Profiling costs time, so leave it empty for normal runs.
+    /// </summary>
+    public string? ProfileOutputPrefix { get; set; }
+
     /// <summary>Load the default model's sessions in the background when the app starts, so that the first request does not pay for session creation.</summary>
     public bool PreloadDefaultModel { get; set; } = true;
 

@@ -28,6 +28,27 @@ public sealed class ExecutionProviderTests
     }
 
     [Fact]
+    public async Task A_profile_prefix_makes_every_session_write_onnx_runtime_profiles()
+    {
+        var prefix = Path.Combine(Path.GetTempPath(), $"sdblazor-profile-test-{Guid.NewGuid():N}");
+        using var harness = new EngineHarness(configure: o => o.ProfileOutputPrefix = prefix);
+        using var result = await harness.Engine.GenerateAsync(Request, null, CancellationToken.None);
+
+        var file = harness.Engine.Resident!.UNet.Session.Session.EndProfiling();
+        try
+        {
+            Assert.StartsWith(prefix, file);
+            var trace = await File.ReadAllTextAsync(file);
+            Assert.Contains("\"model_run\"", trace);
+            Assert.Contains("_kernel_time", trace);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Auto_uses_cpu_here_without_warnings()
     {
         using var harness = new EngineHarness(provider: ExecutionProviderKind.Auto);

@@ -87,6 +87,12 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
         try
         {
             if (engine.IntraOpThreads > 0) sessionOptions.IntraOpNumThreads = engine.IntraOpThreads;
+            if (!string.IsNullOrEmpty(engine.ProfileOutputPrefix))
+            {
+                // Prefix first: the EnableProfiling setter hands ONNX Runtime the prefix it has at that moment.
+                sessionOptions.ProfileOutputPathPrefix = engine.ProfileOutputPrefix;
+                sessionOptions.EnableProfiling = true;
+            }
             switch (provider)
             {
                 case Cpu:
