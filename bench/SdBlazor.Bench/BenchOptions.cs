@@ -19,16 +19,20 @@ public sealed record BenchOptions(
     ExecutionProviderKind Provider = ExecutionProviderKind.Auto,
     int DeviceId = 0,
     string? SaveImagePath = null,
-    bool ProfileUNet = false)
+    bool ProfileUNet = false,
+    string? OptimizedCachePath = null,
+    bool OptimizedCache = true)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
                               [--bare-runs N] [--memory-pattern on|off] [--previews on|off] [--warmup-phase on|off]
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
-                              [--profile-unet]
+                              [--profile-unet] [--optimized-cache DIR|off]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
-          --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time by op type
+          --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
+                           GFLOP by op type, against the rate ONNX Runtime's Conv and MatMul kernels reach on this machine
+          --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
     public static BenchOptions? Parse(string[] args)
@@ -52,6 +56,8 @@ public sealed record BenchOptions(
                 case "--warmup-phase" when OnOff(value) is { } on: o = o with { WarmUpPhase = on }; break;
                 case "--device-id" when int.TryParse(value, out n) && n >= 0: o = o with { DeviceId = n }; break;
                 case "--save-image" when value is not null: o = o with { SaveImagePath = Path.GetFullPath(value) }; break;
+                case "--optimized-cache" when value == "off": o = o with { OptimizedCache = false }; break;
+                case "--optimized-cache" when value is not null: o = o with { OptimizedCachePath = Path.GetFullPath(value) }; break;
                 case "--provider" when Enum.TryParse<ExecutionProviderKind>(value, true, out var p): o = o with { Provider = p }; break;
                 default: return null;
             }

@@ -33,6 +33,19 @@ public sealed class EngineOptions
     /// </summary>
     public string? ProfileOutputPrefix { get; set; }
 
+    /// <summary>
+    /// CPU provider: keep ONNX Runtime's optimised graph of every large model (<see cref="OptimizedModelCacheMinBytes"/>)
+    /// and load it on later starts instead of optimising again (~10 s less per start for an SD 1.5 UNet; costs about the
+    /// model's size on disk, written once). See <see cref="OptimizedModelCache"/>.
+    /// </summary>
+    public bool OptimizedModelCache { get; set; } = true;
+
+    /// <summary>Folder for <see cref="OptimizedModelCache"/>. Empty: <c>.cache/ort-optimized</c> of the repository when run from a checkout, else the user's local application data.</summary>
+    public string OptimizedModelCachePath { get; set; } = "";
+
+    /// <summary>Models below this size (graph plus the other files of its folder) are not cached: they optimise in well under a second.</summary>
+    public long OptimizedModelCacheMinBytes { get; set; } = 64L << 20;
+
     /// <summary>Load the default model's sessions in the background when the app starts, so that the first request does not pay for session creation.</summary>
     public bool PreloadDefaultModel { get; set; } = true;
 
@@ -45,6 +58,15 @@ public sealed class EngineOptions
 
     /// <summary>Use <c>taesd_decoder/model.onnx</c> for step previews when a model folder ships one (better pictures, costs more than the projection).</summary>
     public bool UseTaesdPreviews { get; set; } = true;
+
+    public string ResolveOptimizedModelCachePath()
+    {
+        if (!string.IsNullOrWhiteSpace(OptimizedModelCachePath)) return Path.GetFullPath(OptimizedModelCachePath);
+        var root = Hosting.RepositoryRoot.Find(Directory.GetCurrentDirectory());
+        return root is not null
+            ? Path.Combine(root, ".cache", "ort-optimized")
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "SdBlazor", "ort-optimized");
+    }
 
     public string ResolveModelsPath()
     {

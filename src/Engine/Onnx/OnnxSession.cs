@@ -5,6 +5,17 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace SdBlazor.Engine.Onnx;
 
+/// <summary>How a session relates to <see cref="OptimizedModelCache"/>.</summary>
+public enum OptimizedCacheUse
+{
+    /// <summary>Made from the model file (cache off, another provider, a small model, or saving failed).</summary>
+    None,
+    /// <summary>Made from the saved optimised graph.</summary>
+    Loaded,
+    /// <summary>Made from the model file, and its optimised graph saved for the next start.</summary>
+    Written,
+}
+
 /// <summary>
 /// Owns one <see cref="InferenceSession"/> and the <see cref="SessionOptions"/> it was created with.
 /// Reads input/output names and element types from the session instead of assuming them.
@@ -25,6 +36,12 @@ public sealed class OnnxSession : IDisposable
     }
 
     public InferenceSession Session { get; }
+
+    /// <summary>The file ONNX Runtime loaded: <see cref="ModelPath"/>, or the saved optimised graph of it (<see cref="OptimizedModelCache"/>).</summary>
+    public string LoadedFrom { get => field ?? ModelPath; init; }
+
+    /// <summary>What <see cref="OptimizedModelCache"/> did for this session.</summary>
+    public OptimizedCacheUse Cache { get; init; }
 
     /// <summary>The options the session was created with (owned here; tests and the benchmark read them).</summary>
     internal SessionOptions Options => _options;

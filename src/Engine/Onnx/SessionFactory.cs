@@ -20,6 +20,10 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
     // Why a provider failed, remembered so that every later session does not retry (and re-log) it.
     private readonly ConcurrentDictionary<string, string> _unavailable = new();
 
+    private readonly OptimizedModelCache? _cache = options.Value.OptimizedModelCache
+        ? new OptimizedModelCache(options.Value.ResolveOptimizedModelCachePath(), options.Value.OptimizedModelCacheMinBytes)
+        : null;
+
     /// <param name="role">Shown in logs and errors, e.g. "unet".</param>
     public OnnxSession Create(string modelPath, string role)
     {
@@ -46,8 +50,9 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
 
             try
             {
-                var session = new InferenceSession(modelPath, sessionOptions);
-                return new OnnxSession(session, sessionOptions, role, modelPath, provider);
+                return provider == Cpu && _cache is not null
+                    ? CreateThroughCache(modelPath, role, sessionOptions, engine)
+                    : new OnnxSession(new InferenceSession(modelPath, sessionOptions), sessionOptions, role, modelPath, provider);
             }
             catch (OnnxRuntimeException ex) when (provider != Cpu)
             {
@@ -62,6 +67,87 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
             }
         }
         throw new InvalidOperationException("Unreachable: the CPU provider is always a candidate.");
+    }
+
+    /// <summary>
+    /// CPU sessions of large models go through <see cref="OptimizedModelCache"/>: load the saved optimised graph when there
+    /// is one, else optimise the source and save the result for the next start. A saved graph that does not load is
+    /// removed and the source is used; a failure to save (disk full, read-only folder) only costs the saving.
+    /// </summary>
+    private OnnxSession CreateThroughCache(string modelPath, string role, SessionOptions sessionOptions, EngineOptions engine)
+    {
+        var entry = _cache!.EntryFor(modelPath, Cpu, sessionOptions.GraphOptimizationLevel);
+        if (entry is not null && entry.Exists)
+        {
+            try
+            {
+                var saved = new InferenceSession(entry.ModelPath, sessionOptions);
+                return new OnnxSession(saved, sessionOptions, role, modelPath, Cpu) { LoadedFrom = entry.ModelPath, Cache = OptimizedCacheUse.Loaded };
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                logger.LogWarning("{Role}: the saved optimised graph '{Entry}' does not load ({Cause}); removing it and optimising '{Model}' again.",
+                    role, entry.ModelPath, FirstLine(ex.Message), modelPath);
+                entry.Delete();
+            }
+        }
+        if (entry is null || !HasRoomFor(entry, role))
+            return new OnnxSession(new InferenceSession(modelPath, sessionOptions), sessionOptions, role, modelPath, Cpu);
+
+        var staging = entry.CreateStaging();
+        var saving = CreateOptions(Cpu, engine);
+        InferenceSession session;
+        try
+        {
+            saving.OptimizedModelFilePath = Path.Combine(staging, OptimizedModelCache.ModelFileName);
+            // Initializers as external data: an SD UNet's weights are over protobuf's 2 GB limit.
+            saving.AddSessionConfigEntry("session.optimized_model_external_initializers_file_name", OptimizedModelCache.DataFileName);
+            saving.AddSessionConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1024");
+            session = new InferenceSession(modelPath, saving);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            // A broken model fails again below with the caller's message; anything else was the saving.
+            saving.Dispose();
+            OptimizedModelCache.Entry.DeleteQuietly(staging);
+            var plain = new InferenceSession(modelPath, sessionOptions);
+            logger.LogWarning("{Role}: could not save the optimised graph to '{Staging}' ({Cause}); the model loads from its source each start.", role, staging, FirstLine(ex.Message));
+            return new OnnxSession(plain, sessionOptions, role, modelPath, Cpu);
+        }
+
+        sessionOptions.Dispose();
+        try
+        {
+            entry.Commit(staging);
+            logger.LogInformation("{Role}: saved ONNX Runtime's optimised graph of '{Model}' in '{Entry}' ({Bytes:N0} bytes); later starts load it (Engine:OptimizedModelCache).",
+                role, modelPath, entry.Folder, entry.ExpectedBytes);
+            return new OnnxSession(session, saving, role, modelPath, Cpu) { Cache = OptimizedCacheUse.Written };
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            OptimizedModelCache.Entry.DeleteQuietly(staging);
+            logger.LogWarning("{Role}: could not keep the optimised graph in '{Entry}' ({Cause}).", role, entry.Folder, ex.Message);
+            return new OnnxSession(session, saving, role, modelPath, Cpu);
+        }
+    }
+
+    private bool HasRoomFor(OptimizedModelCache.Entry entry, string role)
+    {
+        try
+        {
+            Directory.CreateDirectory(_cache!.Root);
+            var free = new DriveInfo(_cache.Root).AvailableFreeSpace;
+            // Keep a margin: the cache must never be what fills the disk the gallery writes to.
+            var needed = entry.ExpectedBytes + (entry.ExpectedBytes / 10) + (1L << 30);
+            if (free >= needed) return true;
+            logger.LogWarning("{Role}: not saving the optimised graph: {Free:N0} bytes free in '{Root}', {Needed:N0} needed.", role, free, _cache.Root, needed);
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            logger.LogWarning("{Role}: not saving the optimised graph: '{Root}' is not usable ({Cause}).", role, _cache!.Root, ex.Message);
+            return false;
+        }
     }
 
     /// <summary>Why a provider was found unavailable, or <c>null</c> when it was not tried or worked.</summary>
