@@ -96,6 +96,9 @@ public sealed class OptimizedModelCache(string root, long minimumModelBytes)
         public string ModelPath => Path.Combine(Folder, ModelFileName);
         public bool Exists => File.Exists(ModelPath);
 
+        /// <summary>Bytes the entry takes on disk (0 before it is written).</summary>
+        public long Bytes => Directory.Exists(Folder) ? new DirectoryInfo(Folder).GetFiles().Sum(f => f.Length) : 0;
+
         /// <summary>Bytes the entry will take: about the size of the source model's folder.</summary>
         public long ExpectedBytes => new DirectoryInfo(Path.GetDirectoryName(SourcePath)!).GetFiles().Sum(f => f.Length);
 

@@ -100,6 +100,9 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
         try
         {
             saving.OptimizedModelFilePath = Path.Combine(staging, OptimizedModelCache.ModelFileName);
+            // ORT warns on every save that an NCHWc graph is hardware specific; the entry's key holds the CPU's
+            // instruction sets and ORT's version for exactly that reason, so only errors are worth printing here.
+            saving.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
             // Initializers as external data: an SD UNet's weights are over protobuf's 2 GB limit.
             saving.AddSessionConfigEntry("session.optimized_model_external_initializers_file_name", OptimizedModelCache.DataFileName);
             saving.AddSessionConfigEntry("session.optimized_model_external_initializers_min_size_in_bytes", "1024");
@@ -116,11 +119,14 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
         }
 
         sessionOptions.Dispose();
+        // Serialising the graph left its buffers on glibc's free lists: give them back now, or the process keeps
+        // that much more RSS for as long as the model stays loaded (measured: SD 2.1, 6.4 GiB right after the load).
+        NativeHeap.Trim();
         try
         {
             entry.Commit(staging);
             logger.LogInformation("{Role}: saved ONNX Runtime's optimised graph of '{Model}' in '{Entry}' ({Bytes:N0} bytes); later starts load it (Engine:OptimizedModelCache).",
-                role, modelPath, entry.Folder, entry.ExpectedBytes);
+                role, modelPath, entry.Folder, entry.Bytes);
             return new OnnxSession(session, saving, role, modelPath, Cpu) { Cache = OptimizedCacheUse.Written };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
