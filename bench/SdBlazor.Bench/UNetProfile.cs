@@ -9,7 +9,7 @@ using SdBlazor.Engine.Onnx;
 namespace SdBlazor.Bench;
 
 /// <summary>
-/// <c>--profile-unet</c>: where one bare UNet call (and one VAE decode) (batch 2, as with CFG) spends its time, summed by ONNX op type from
+/// <c>--profile-unet</c>: where one bare UNet call (batch 2, as with CFG) and one VAE decode spend their time, summed by ONNX op type from
 /// ONNX Runtime's own profiler, on a session made by the engine's <see cref="SessionFactory"/> (same options as a
 /// generation, plus <see cref="EngineOptions.ProfileOutputPrefix"/>). Answers "is it the convolutions, attention or the
 /// GroupNorm pattern" without guessing, and, with the arithmetic each kernel did and the rate ONNX Runtime's kernels reach
@@ -58,9 +58,9 @@ public static class UNetProfile
         foreach (var (name, gflop, rate) in rates)
             Console.WriteLine($"     {name,-36} {gflop,7:F0} GFLOP  {rate,6:F0} GFLOP/s");
         var best = rates.Max(r => r.Rate);
-        var imageFloor = (20 * unetFlop + vaeFlop) / 1e9 / best;
+        var imageFloor = (options.Steps * unetFlop + vaeFlop) / 1e9 / best;
         Console.WriteLine($"   at the best of these rates ({best:F0} GFLOP/s): a UNet call needs at least {unetFlop / 1e9 / best:F2} s, the VAE decode " +
-                          $"{vaeFlop / 1e9 / best:F2} s, a 20-step image (20 UNet calls + 1 decode) {imageFloor:F0} s");
+                          $"{vaeFlop / 1e9 / best:F2} s, a {options.Steps}-step image ({options.Steps} UNet calls + 1 decode) {imageFloor:F0} s");
     }
 
     /// <summary>Runs <paramref name="model"/> twice (the first run pays for allocations and pre-packing), reports the second by op type; returns its GFLOP.</summary>
