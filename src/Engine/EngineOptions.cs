@@ -46,6 +46,12 @@ public sealed class EngineOptions
     /// <summary>Models below this size (graph plus the other files of its folder) are not cached: they optimise in well under a second.</summary>
     public long OptimizedModelCacheMinBytes { get; set; } = 64L << 20;
 
+    /// <summary>
+    /// Whether the UNet gets a session per shape with its symbolic dimensions fixed by free-dimension overrides
+    /// (<see cref="UNetRunner"/>). <see cref="FixedShapes.Auto"/>: on DirectML only.
+    /// </summary>
+    public FixedShapes FixedUNetShapes { get; set; } = FixedShapes.Auto;
+
     /// <summary>Load the default model's sessions in the background when the app starts, so that the first request does not pay for session creation.</summary>
     public bool PreloadDefaultModel { get; set; } = true;
 

@@ -25,7 +25,8 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
         : null;
 
     /// <param name="role">Shown in logs and errors, e.g. "unet".</param>
-    public OnnxSession Create(string modelPath, string role)
+    /// <param name="freeDimensions">Symbolic dimensions to fix (ONNX Runtime's free-dimension overrides), e.g. a UNet's batch and size on DirectML.</param>
+    public OnnxSession Create(string modelPath, string role, IReadOnlyDictionary<string, long>? freeDimensions = null)
     {
         var engine = options.Value;
         foreach (var provider in Candidates(engine.ExecutionProvider))
@@ -34,7 +35,7 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
             SessionOptions sessionOptions;
             try
             {
-                sessionOptions = CreateOptions(provider, engine);
+                sessionOptions = CreateOptions(provider, engine, freeDimensions);
             }
             catch (Exception ex) when (provider != Cpu && ex is EntryPointNotFoundException or DllNotFoundException or OnnxRuntimeException)
             {
@@ -50,7 +51,8 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
 
             try
             {
-                return provider == Cpu && _cache is not null
+                // A fixed-shape graph is one of many per model: not worth a saved copy each.
+                return provider == Cpu && _cache is not null && freeDimensions is not { Count: > 0 }
                     ? CreateThroughCache(modelPath, role, sessionOptions, engine)
                     : new OnnxSession(new InferenceSession(modelPath, sessionOptions), sessionOptions, role, modelPath, provider);
             }
@@ -173,11 +175,13 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
         yield return Cpu;
     }
 
-    private static SessionOptions CreateOptions(string provider, EngineOptions engine)
+    private static SessionOptions CreateOptions(string provider, EngineOptions engine, IReadOnlyDictionary<string, long>? freeDimensions = null)
     {
         var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         try
         {
+            foreach (var (name, value) in freeDimensions ?? new Dictionary<string, long>())
+                sessionOptions.AddFreeDimensionOverrideByName(name, value);
             if (engine.IntraOpThreads > 0) sessionOptions.IntraOpNumThreads = engine.IntraOpThreads;
             if (!string.IsNullOrEmpty(engine.ProfileOutputPrefix))
             {

@@ -7,10 +7,21 @@ namespace SdBlazor.Engine.Onnx;
 /// Calls the UNet over buffers reused across steps: <c>sample</c> [batch, 4, h, w], <c>timestep</c>
 /// (float32/float16/int64/int32; shaped [], [1] or [batch] as the model declares) and <c>encoder_hidden_states</c>
 /// [batch, 77, hidden]; output <c>out_sample</c> [batch, 4, h, w]. Nothing large is allocated per step.
+/// Owns its session.
 /// </summary>
+/// <remarks>
+/// With a <c>fixedShapeSessions</c> factory (DirectML by default, <see cref="EngineOptions.FixedUNetShapes"/>), every new
+/// shape gets a session whose symbolic dimensions (batch, height, width, tokens — whatever names the export gave them)
+/// are fixed by ONNX Runtime's free-dimension overrides, which DirectML needs to plan and fuse its kernels. The previous
+/// session is released first, so only one copy of the weights is on the device at a time; the price is a session
+/// creation whenever the size, batch or CFG changes.
+/// </remarks>
 public sealed class UNetRunner : IDisposable
 {
-    private readonly OnnxSession _session;
+    private OnnxSession _session;
+    private readonly Func<IReadOnlyDictionary<string, long>, OnnxSession>? _fixedShapeSessions;
+    private readonly Dictionary<string, string[]> _symbols = [];
+    private readonly int[] _modelSampleDims;
     private readonly string _sampleName, _timestepName, _hiddenName, _outputName;
     private readonly TensorElementType _timestepType;
     private readonly int[] _timestepDims;
@@ -25,9 +36,12 @@ public sealed class UNetRunner : IDisposable
     private long[] _timestepLongs = [];
     private int[] _timestepInts = [];
 
-    public UNetRunner(OnnxSession session)
+    /// <param name="session">Owned from here on.</param>
+    /// <param name="fixedShapeSessions">Creates a session with these free-dimension overrides; null: one session for every shape.</param>
+    public UNetRunner(OnnxSession session, Func<IReadOnlyDictionary<string, long>, OnnxSession>? fixedShapeSessions = null)
     {
         _session = session;
+        _fixedShapeSessions = fixedShapeSessions;
         _sampleName = session.InputName("sample", 0);
         _timestepName = session.InputName("timestep", 1);
         _hiddenName = session.InputName("encoder_hidden_states", 2);
@@ -38,7 +52,18 @@ public sealed class UNetRunner : IDisposable
         _timestepDims = session.InputMetadata(_timestepName).Dimensions;
         if (_timestepDims.Length > 1)
             throw new NotSupportedException($"unet: input '{_timestepName}' has rank {_timestepDims.Length}; a scalar, [1] or [batch] is expected.");
+        _modelSampleDims = session.InputMetadata(_sampleName).Dimensions;
+        // Read once: a session made with overrides may no longer report the names.
+        foreach (var name in new[] { _sampleName, _timestepName, _hiddenName })
+            _symbols[name] = session.InputMetadata(name).SymbolicDimensions;
+        _symbols[_outputName] = session.OutputMetadata(_outputName).SymbolicDimensions;
     }
+
+    /// <summary>The batch the model was exported with, or null when it is dynamic.</summary>
+    public int? FixedBatch => _modelSampleDims.Length == 4 && _modelSampleDims[0] > 0 ? _modelSampleDims[0] : null;
+
+    /// <summary>The free-dimension overrides the current session was made with (empty: a session for every shape).</summary>
+    public IReadOnlyDictionary<string, long> FixedShape { get; private set; } = new Dictionary<string, long>();
 
     public TensorElementType SampleType => _session.InputMetadata(_sampleName).ElementDataType;
     public TensorElementType TimestepType => _timestepType;
@@ -63,9 +88,9 @@ public sealed class UNetRunner : IDisposable
         if (_sample is not null && _sample.Shape.SequenceEqual(sampleShape) && _hidden!.Shape.SequenceEqual(hiddenShape)) return;
 
         ReleaseBuffers();
-        var sampleDims = _session.InputMetadata(_sampleName).Dimensions;
-        if (sampleDims.Length == 4 && sampleDims[0] > 0 && sampleDims[0] != batch)
-            throw new NotSupportedException($"unet: the model has a fixed batch of {sampleDims[0]}, but this generation needs {batch} (batch size × 2 with CFG > 1).");
+        if (FixedBatch is { } fixedBatch && fixedBatch != batch)
+            throw new NotSupportedException($"unet: the model has a fixed batch of {fixedBatch}, but this generation needs {batch} (batch size × 2 with CFG > 1).");
+        if (_fixedShapeSessions is not null) FixShapes(sampleShape, hiddenShape);
 
         Batch = batch;
         _sample = new PinnedTensor(_session.InputMetadata(_sampleName).ElementDataType, sampleShape);
@@ -88,6 +113,46 @@ public sealed class UNetRunner : IDisposable
         _inputs = [_sample.Value, _timestepValue, _hidden.Value];
         _outputNames = [_outputName];
         _outputs = [_output.Value];
+    }
+
+    /// <summary>
+    /// Replaces the session by one whose symbolic dimensions are fixed to this shape. A name that two inputs would fix to
+    /// different values stays free; dimensions without a name cannot be overridden and stay free too.
+    /// </summary>
+    private void FixShapes(long[] sampleShape, long[] hiddenShape)
+    {
+        var values = new Dictionary<string, long>();
+        var conflicting = new HashSet<string>();
+        void Bind(string input, long[] shape)
+        {
+            var names = _symbols[input];
+            for (var i = 0; i < Math.Min(names.Length, shape.Length); i++)
+            {
+                if (string.IsNullOrEmpty(names[i])) continue;
+                if (values.TryGetValue(names[i], out var bound) && bound != shape[i]) conflicting.Add(names[i]);
+                else values[names[i]] = shape[i];
+            }
+        }
+        Bind(_sampleName, sampleShape);
+        Bind(_outputName, sampleShape);
+        Bind(_hiddenName, hiddenShape);
+        if (_timestepDims.Length == 1) Bind(_timestepName, [_timestepDims[0] > 0 ? _timestepDims[0] : sampleShape[0]]);
+        foreach (var name in conflicting) values.Remove(name);
+
+        if (values.Count == FixedShape.Count && values.All(v => FixedShape.TryGetValue(v.Key, out var current) && current == v.Value)) return;
+        // Release first: on a GPU two sessions would hold two copies of the weights.
+        _session.Dispose();
+        try
+        {
+            _session = _fixedShapeSessions!(values);
+            FixedShape = values;
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or Models.ModelFolderException)
+        {
+            // The provider cannot build this shape: one session for every shape, as without overrides.
+            _session = _fixedShapeSessions!(new Dictionary<string, long>());
+            FixedShape = new Dictionary<string, long>();
+        }
     }
 
     public void UploadHiddenStates() => _hidden!.Upload();
@@ -121,5 +186,9 @@ public sealed class UNetRunner : IDisposable
         _timestepValue = null;
     }
 
-    public void Dispose() => ReleaseBuffers();
+    public void Dispose()
+    {
+        ReleaseBuffers();
+        _session.Dispose();
+    }
 }

@@ -26,6 +26,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private readonly RequestValidator _validator;
     private readonly ILogger<GenerationEngine> _logger;
     private readonly bool _useTaesd;
+    private readonly FixedShapes _fixedUNetShapes;
     private readonly bool _warmUp;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _modelLock = new();
@@ -39,6 +40,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         _validator = new RequestValidator(registry);
         _logger = logger;
         _useTaesd = options.Value.UseTaesdPreviews;
+        _fixedUNetShapes = options.Value.FixedUNetShapes;
         _warmUp = options.Value.WarmUpOnLoad;
     }
 
@@ -224,8 +226,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var hidden = states.Length / ids.Length;
 
         var unet = model.UNet;
-        var sampleDims = unet.Session.InputMetadata(unet.Session.InputName("sample", 0)).Dimensions;
-        var batch = sampleDims.Length == 4 && sampleDims[0] > 0 ? sampleDims[0] : 2;
+        var batch = unet.FixedBatch ?? 2;
         unet.Prepare(batch, StableDiffusionPipeline.LatentChannels, height / ModelFolder.VaeScale, width / ModelFolder.VaeScale, ids.Length, hidden);
         unet.Sample.Clear();
         for (var b = 0; b < batch; b++) states.CopyTo(unet.EncoderHiddenStates.Slice(b * states.Length, states.Length));
@@ -253,7 +254,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             if (_loaded is not null && _loaded.Folder.Path == folder.Path) return _loaded;
             ReleaseLoaded();
             _logger.LogInformation("Loading model {Model} from {Path}", folder.Name, folder.Path);
-            _loaded = LoadedModel.Load(folder, _sessions, _useTaesd);
+            _loaded = LoadedModel.Load(folder, _sessions, _useTaesd, _fixedUNetShapes);
             _logger.LogInformation("Model {Model} loaded on {Provider}", folder.Name, _loaded.ExecutionProvider);
             return _loaded;
         }

@@ -27,7 +27,8 @@ public sealed class LoadedModel : IDisposable
     public string ExecutionProvider => UNet.Session.ExecutionProvider;
 
     /// <exception cref="ModelFolderException">The folder is incomplete or a file is corrupt.</exception>
-    public static LoadedModel Load(ModelFolder described, SessionFactory sessions, bool useTaesd)
+    /// <param name="fixedUNetShapes">Whether the UNet gets a session per shape (<see cref="EngineOptions.FixedUNetShapes"/>).</param>
+    public static LoadedModel Load(ModelFolder described, SessionFactory sessions, bool useTaesd, FixedShapes fixedUNetShapes = FixedShapes.Auto)
     {
         var folder = ModelFolder.Open(described.Path);
         var model = new LoadedModel(folder);
@@ -35,7 +36,17 @@ public sealed class LoadedModel : IDisposable
         {
             model.Tokenizer = ClipTokenizer.Load(folder.TokenizerFolder);
             model.TextEncoder = new TextEncoderRunner(model.Own(sessions.Create(folder.TextEncoderPath, "text_encoder")));
-            model.UNet = model.Own(new UNetRunner(model.Own(sessions.Create(folder.UNetPath, "unet"))));
+            var unet = sessions.Create(folder.UNetPath, "unet");
+            var fixShapes = fixedUNetShapes == FixedShapes.Always || (fixedUNetShapes == FixedShapes.Auto && unet.ExecutionProvider == SessionFactory.DirectML);
+            try
+            {
+                model.UNet = model.Own(new UNetRunner(unet, fixShapes ? overrides => sessions.Create(folder.UNetPath, "unet", overrides) : null));
+            }
+            catch
+            {
+                unet.Dispose(); // the runner owns it once constructed
+                throw;
+            }
             model.VaeDecoder = new VaeDecoderRunner(model.Own(sessions.Create(folder.VaeDecoderPath, "vae_decoder")));
             if (folder.VaeEncoderPath is not null)
                 model.VaeEncoder = new VaeEncoderRunner(model.Own(sessions.Create(folder.VaeEncoderPath, "vae_encoder")));
