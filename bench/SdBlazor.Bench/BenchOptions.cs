@@ -21,17 +21,19 @@ public sealed record BenchOptions(
     string? SaveImagePath = null,
     bool ProfileUNet = false,
     string? OptimizedCachePath = null,
-    bool OptimizedCache = true)
+    bool OptimizedCache = true,
+    string Sampler = "Euler")
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
                               [--bare-runs N] [--memory-pattern on|off] [--previews on|off] [--warmup-phase on|off]
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
-                              [--profile-unet] [--optimized-cache DIR|off]
+                              [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
                            GFLOP by op type, against the rate ONNX Runtime's Conv and MatMul kernels reach on this machine
+          --sampler:       with --model, the sampler of every generation (default Euler), e.g. "DPM++ 2M"
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -58,6 +60,7 @@ public sealed record BenchOptions(
                 case "--save-image" when value is not null: o = o with { SaveImagePath = Path.GetFullPath(value) }; break;
                 case "--optimized-cache" when value == "off": o = o with { OptimizedCache = false }; break;
                 case "--optimized-cache" when value is not null: o = o with { OptimizedCachePath = Path.GetFullPath(value) }; break;
+                case "--sampler" when SdBlazor.Shared.GenerationLimits.Samplers.Contains(value): o = o with { Sampler = value! }; break;
                 case "--provider" when Enum.TryParse<ExecutionProviderKind>(value, true, out var p): o = o with { Provider = p }; break;
                 default: return null;
             }

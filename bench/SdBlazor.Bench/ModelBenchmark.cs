@@ -33,12 +33,12 @@ public static class ModelBenchmark
         var request = new GenerationRequest
         {
             Model = folder.Name, Prompt = Prompt, NegativePrompt = NegativePrompt, Steps = options.Steps, CfgScale = 7.5,
-            Seed = 1, Width = size, Height = size, Sampler = "Euler",
+            Seed = 1, Width = size, Height = size, Sampler = options.Sampler,
         };
         using var memory = new MemoryProbe();
         var rssAtStart = MemoryProbe.CurrentRssBytes();
 
-        Console.WriteLine($"== {folder.Name} ({modelPath}), {size}×{size} px, {options.Steps} steps, Euler, CFG 7.5, batch 1 (UNet batch 2)");
+        Console.WriteLine($"== {folder.Name} ({modelPath}), {size}×{size} px, {options.Steps} steps, {options.Sampler}, CFG 7.5, batch 1 (UNet batch 2)");
         Console.WriteLine($"   machine                 {Environment.ProcessorCount} logical CPUs, .NET {Environment.Version}, ONNX Runtime {OrtEnv.Instance().GetVersionString()}");
         Console.WriteLine($"   session options         intra-op threads {(options.Threads == 0 ? "ORT default" : options.Threads)}, CPU memory pattern {(options.MemoryPattern ? "on" : "off")}, graph optimisation ALL");
 
