@@ -44,32 +44,26 @@ public static class KernelRate
 
     private static double ConvFlop(int channels, int side) => 2.0 * 2 * channels * side * side * channels * 9;
 
-    private static (OnnxBuilder Graph, long[] Shape) ConvChain(int channels, int side)
+    private static (OnnxBuilder Graph, long[] Shape) ConvChain(int channels, int side) =>
+        Chain("Conv", [2, channels, side, side], [channels, channels, 3, 3], 0.02f, ("pads", new long[] { 1, 1, 1, 1 }));
+
+    private static (OnnxBuilder Graph, long[] Shape) MatMulChain(int rows, int width) =>
+        Chain("MatMul", [rows, width], [width, width], 0.03f);
+
+    /// <summary>Six <paramref name="op"/> nodes in a row, each with its own random weight, shape-preserving.</summary>
+    private static (OnnxBuilder Graph, long[] Shape) Chain(string op, long[] shape, long[] weightShape, float scale, params (string, object)[] attributes)
     {
         var random = new Random(3);
-        var b = new OnnxBuilder().Input("x", OnnxBuilder.Float, 2, channels, side, side).Output("y", OnnxBuilder.Float, 2, channels, side, side);
+        object[] dims = [.. shape.Select(d => (object)(int)d)];
+        var b = new OnnxBuilder().Input("x", OnnxBuilder.Float, dims).Output("y", OnnxBuilder.Float, dims);
         var x = "x";
         for (var i = 0; i < 6; i++)
         {
-            var w = b.FloatConstant(Weights(random, channels * channels * 9, 0.02f), channels, channels, 3, 3);
-            if (i < 5) x = b.Node("Conv", [x, w], ("pads", new long[] { 1, 1, 1, 1 }));
-            else b.NodeTo("Conv", [x, w], "y", ("pads", new long[] { 1, 1, 1, 1 }));
+            var w = b.FloatConstant(Weights(random, (int)weightShape.Aggregate(1L, (a, d) => a * d), scale), weightShape);
+            if (i < 5) x = b.Node(op, [x, w], attributes);
+            else b.NodeTo(op, [x, w], "y", attributes);
         }
-        return (b, [2, channels, side, side]);
-    }
-
-    private static (OnnxBuilder Graph, long[] Shape) MatMulChain(int rows, int width)
-    {
-        var random = new Random(4);
-        var b = new OnnxBuilder().Input("x", OnnxBuilder.Float, rows, width).Output("y", OnnxBuilder.Float, rows, width);
-        var x = "x";
-        for (var i = 0; i < 6; i++)
-        {
-            var w = b.FloatConstant(Weights(random, width * width, 0.03f), width, width);
-            if (i < 5) x = b.Node("MatMul", [x, w]);
-            else b.NodeTo("MatMul", [x, w], "y");
-        }
-        return (b, [rows, width]);
+        return (b, shape);
     }
 
     private static float[] Weights(Random random, int count, float scale) =>

@@ -37,7 +37,8 @@ public sealed class OptimizedModelCache(string root, long minimumModelBytes)
         var fullPath = Path.GetFullPath(modelPath);
         var folder = new DirectoryInfo(Path.GetDirectoryName(fullPath)!);
         var files = folder.GetFiles().OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-        if (files.Sum(f => f.Length) < MinimumModelBytes) return null;
+        var sourceBytes = files.Sum(f => f.Length);
+        if (sourceBytes < MinimumModelBytes) return null;
 
         var key = new StringBuilder()
             .Append("ort=").Append(OrtEnv.Instance().GetVersionString())
@@ -50,7 +51,7 @@ public sealed class OptimizedModelCache(string root, long minimumModelBytes)
 
         var sourceHash = Hash(fullPath);
         var label = Sanitize($"{folder.Parent?.Name}-{folder.Name}");
-        return new Entry(this, fullPath, Path.Combine(Root, $"{label}-{sourceHash}-{Hash(key.ToString())}"), $"{label}-{sourceHash}-");
+        return new Entry(this, fullPath, sourceBytes, Path.Combine(Root, $"{label}-{sourceHash}-{Hash(key.ToString())}"), $"{label}-{sourceHash}-");
     }
 
     /// <summary>The CPU features ONNX Runtime's kernels (MLAS) choose their code and blocked layouts by.</summary>
@@ -83,10 +84,11 @@ public sealed class OptimizedModelCache(string root, long minimumModelBytes)
         private readonly OptimizedModelCache _cache;
         private readonly string _siblingPrefix;
 
-        internal Entry(OptimizedModelCache cache, string sourcePath, string folder, string siblingPrefix)
+        internal Entry(OptimizedModelCache cache, string sourcePath, long sourceBytes, string folder, string siblingPrefix)
         {
             _cache = cache;
             SourcePath = sourcePath;
+            ExpectedBytes = sourceBytes;
             Folder = folder;
             _siblingPrefix = siblingPrefix;
         }
@@ -99,8 +101,8 @@ public sealed class OptimizedModelCache(string root, long minimumModelBytes)
         /// <summary>Bytes the entry takes on disk (0 before it is written).</summary>
         public long Bytes => Directory.Exists(Folder) ? new DirectoryInfo(Folder).GetFiles().Sum(f => f.Length) : 0;
 
-        /// <summary>Bytes the entry will take: about the size of the source model's folder.</summary>
-        public long ExpectedBytes => new DirectoryInfo(Path.GetDirectoryName(SourcePath)!).GetFiles().Sum(f => f.Length);
+        /// <summary>Bytes the entry will take: about the size of the source model's folder (read once, with the key).</summary>
+        public long ExpectedBytes { get; }
 
         /// <summary>A fresh temporary folder beside the entry for ONNX Runtime to write into; <see cref="Commit"/> moves it into place.</summary>
         public string CreateStaging()
