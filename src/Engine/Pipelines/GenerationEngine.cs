@@ -127,8 +127,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         using var abort = cancellationToken.Register(() => runOptions.Terminate = true);
 
         var guidance = ClassifierFreeGuidance.IsEnabled(request.CfgScale);
-        var conditional = EncodePrompt(model, request.Prompt, runOptions, cancellationToken, out var hidden);
-        var unconditional = guidance ? EncodePrompt(model, request.NegativePrompt ?? "", runOptions, cancellationToken, out _) : null;
+        var (conditional, unconditional) = TextConditioning.Encode(model, request, guidance, runOptions, _logger, cancellationToken);
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -153,7 +152,12 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             {
                 var first = b * request.BatchSize;
                 var seeds = Enumerable.Range(first, request.BatchSize).Select(i => seed + i).ToArray();
-                var job = new BatchJob(b, first, seeds, conditional, unconditional, ClipTokenizer.ContextLength, hidden, moments, momentsChannels);
+                var job = new BatchJob(b, first, seeds, conditional.Schedule[0].States, unconditional?.Schedule[0].States,
+                    conditional.Tokens, conditional.Hidden, moments, momentsChannels)
+                {
+                    ConditionalSchedule = conditional,
+                    UnconditionalSchedule = unconditional,
+                };
                 var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
                 if (batchImages is null) _logger.LogInformation("Batch {Batch} skipped on request", b);
                 else images.AddRange(batchImages);
@@ -236,15 +240,6 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             unet.Run(model.Folder.SchedulerConfig.NumTrainTimesteps - 1, runOptions);
             return true;
         }, cancellationToken);
-    }
-
-    private static float[] EncodePrompt(LoadedModel model, string prompt, RunOptions runOptions, CancellationToken cancellationToken, out int hidden)
-    {
-        var ids = model.Tokenizer.Encode(prompt);
-        var width = 0;
-        var states = StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, out width), cancellationToken);
-        hidden = width;
-        return states;
     }
 
     private LoadedModel GetOrLoad(ModelFolder folder)
