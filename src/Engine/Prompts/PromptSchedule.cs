@@ -39,8 +39,9 @@ public static class PromptSchedule
         public readonly char Open = open;
         public readonly int OpenToken = openToken;
         public int CloseToken = -1;
-        public readonly List<int> Colons = [];
-        public readonly List<int> Pipes = [];
+        public int Colons;
+        public int LastColon = -1;
+        public int Pipes;
         public bool Poisoned;
         public GroupKind Kind = GroupKind.Invalid;
     }
@@ -82,7 +83,12 @@ public static class PromptSchedule
             else if (token.Kind is TokenKind.Colon or TokenKind.Pipe && stack.Count > 0)
             {
                 var group = groups[stack[^1]];
-                (token.Kind == TokenKind.Colon ? group.Colons : group.Pipes).Add(i);
+                if (token.Kind == TokenKind.Pipe) group.Pipes++;
+                else
+                {
+                    group.Colons++;
+                    group.LastColon = i;
+                }
                 tokens[i] = token with { Group = stack[^1] };
             }
         }
@@ -104,10 +110,10 @@ public static class PromptSchedule
 
     private static GroupKind Classify(string prompt, List<Token> tokens, Group group)
     {
-        if (group.Open == '(') return group.Pipes.Count == 0 && group.Colons.Count <= 1 ? GroupKind.Emphasized : GroupKind.Invalid;
-        if (group.Pipes.Count > 0) return group.Colons.Count == 0 ? GroupKind.Alternate : GroupKind.Invalid;
-        if (group.Colons.Count == 0) return GroupKind.Emphasized;
-        if (group.Colons.Count > 2) return GroupKind.Invalid;
+        if (group.Open == '(') return group.Pipes == 0 && group.Colons <= 1 ? GroupKind.Emphasized : GroupKind.Invalid;
+        if (group.Pipes > 0) return group.Colons == 0 ? GroupKind.Alternate : GroupKind.Invalid;
+        if (group.Colons == 0) return GroupKind.Emphasized;
+        if (group.Colons > 2) return GroupKind.Invalid;
         return WhenText(prompt, tokens, group) is not null ? GroupKind.Scheduled : GroupKind.Invalid;
     }
 
@@ -115,7 +121,7 @@ public static class PromptSchedule
     private static string? WhenText(string prompt, List<Token> tokens, Group group)
     {
         // The lexer keeps whitespace and the number in one text token: exactly one token between the colon and "]".
-        var last = group.Colons[^1];
+        var last = group.LastColon;
         if (group.CloseToken != last + 2 || tokens[last + 1].Kind != TokenKind.Text) return null;
         var token = tokens[last + 1];
         var trimmed = prompt.AsSpan(token.Start, token.Length).Trim().ToString();
@@ -227,7 +233,7 @@ public static class PromptSchedule
                 case TokenKind.Pipe:
                     frames.Peek().Parts.Add([]);
                     break;
-                case TokenKind.Colon when group!.Colons[^1] == i:
+                case TokenKind.Colon when group!.LastColon == i:
                     // The last colon starts the number: skip it; the closer follows.
                     i = group.CloseToken - 1;
                     break;
