@@ -7,6 +7,7 @@ using Microsoft.ML.OnnxRuntime;
 using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Models;
 using SdBlazor.Engine.Onnx;
+using SdBlazor.Engine.Prompts;
 using SdBlazor.Engine.Tokenization;
 using SdBlazor.Shared;
 
@@ -174,7 +175,11 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             validated.Sampler.Sampler, validated.Sampler.ScheduleType, request.Steps, request.CfgScale, seed,
             validated.Width, validated.Height, request.BatchSize, request.BatchCount,
             validated.IsImg2Img ? request.Strength : null,
-            validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed);
+            validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed)
+        {
+            ClipSkip = request.ClipSkip,
+            Emphasis = EmphasisModes.Name(EmphasisModes.TryParse(request.Emphasis, out var emphasis) ? emphasis : EmphasisMode.Original),
+        };
         _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
         return new GenerationResult(images, parameters);
     }

@@ -163,6 +163,10 @@ public sealed class StartupListsTests
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], new[] { plain.Status, skip.Status, literal.Status });
         Assert.NotEqual(Pixels(plain.Images[0]), Pixels(skip.Images[0]));
         Assert.NotEqual(Pixels(plain.Images[0]), Pixels(literal.Images[0]));
+        Assert.Equal(2, skip.Info.GetProperty("clip_skip").GetInt32());
+        Assert.Contains("Clip skip: 2", Png.Parameters(skip.Images[0]));
+        Assert.Contains("Emphasis: None", Png.Parameters(literal.Images[0]));
+        Assert.DoesNotContain("Clip skip", Png.Parameters(plain.Images[0]));
 
         foreach (var bad in new[] { """{"CLIP_stop_at_last_layers": 13}""", """{"CLIP_stop_at_last_layers": 1.5}""", """{"CLIP_stop_at_last_layers": "2"}""", """{"emphasis": "Loud"}""" })
         {
