@@ -1,0 +1,301 @@
+"""Writes an architecture graph set: the ONNX graphs of a Stable Diffusion variant with every weight moved out into
+a manifest (`weights.json`) that says which diffusers/transformers key fills which byte range of `weights.bin`
+(issue 28). The app ships these graphs; its importer fills `weights.bin` from a user's single-file checkpoint.
+
+Layout written to --out (the folder is the graph set):
+  architecture.json                    family, prediction type, sizes, text encoders, hyper-parameters
+  <component>/model.onnx               graph; weight initializers are EXTERNAL data in `weights.bin` (not written)
+  <component>/weights.json             the manifest: initializer -> key, transform, shape, offset, length
+for component in text_encoder, unet, vae_decoder, vae_encoder.
+
+Usage (from the repository root):
+  /usr/bin/python3 tools/make_sd_models/make_graph_set.py --variant sd15 --scale tiny --out DIR
+  /usr/bin/python3 tools/make_sd_models/make_graph_set.py --variant sd21 --scale full --out src/Engine/Architectures/sd21
+
+The weights are the same seeded random ones as make_sd_models.py (and make_checkpoints/make_checkpoint.py) use, so
+each initializer's key is found by value: exact byte equality with a parameter, or with the transpose of a 2-D one
+(torch writes nn.Linear as MatMul with a transposed `onnx::MatMul_*` initializer). The tool then checks that every
+initializer's exported bytes equal the bytes a loader writes at its offset from the state dict via the manifest.
+"""
+import argparse
+import gc
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_sd_models import OPSET, randomize_  # noqa: E402
+from make_sd_models import architecture as _full_architecture  # noqa: E402
+from sd_modules import CLIPTextModel, UNet2DConditionModel, VaeDecoderPart, VaeEncoderPart, set_attention  # noqa: E402
+
+ALIGN = 64
+COMPONENTS = ("text_encoder", "unet", "vae_decoder", "vae_encoder")
+# transformers' CLIPTextModel wraps the text transformer in `text_model`; sd_modules' CLIPTextModel is that inner
+# module, so its keys get this prefix to be the real transformers keys (an SD 1.x checkpoint's
+# `cond_stage_model.transformer.text_model.X` is transformers' `text_model.X`).
+KEY_PREFIX = {"text_encoder": "text_model."}
+# Seed offsets per component, as make_sd_models.build uses them: the same seed gives the same weights everywhere.
+SEED_OFFSET = {"text_encoder": 0, "unet": 1, "vae_decoder": 2, "vae_encoder": 3}
+
+
+def architecture(variant, scale):
+    """Full: make_sd_models' published sizes. Tiny (test fixtures, a few MB per checkpoint): every block, layer
+    kind and key of the real layout with small widths. The 49408-row token embedding dominates, hence the 16-wide
+    text encoder. Head counts change with the widths: UNet 32 channels with 8 heads (SD 1.x) = 4-wide heads,
+    2 heads (SD 2.x) = 16-wide; text encoder 2 heads of 8; the VAE attention is single-head as always."""
+    text, unet, vae = _full_architecture(variant, "full")
+    if scale == "full":
+        return text, unet, vae
+    text = dict(text, width=16, layers=2, heads=2, inner=64)
+    unet = dict(unet, block_out_channels=(32, 32, 32, 32), sample_size=8,
+                heads=(8, 8, 8, 8) if variant == "sd15" else (2, 2, 2, 2))
+    vae = dict(vae, block_out_channels=(32, 32, 32, 64))
+    return text, unet, vae
+
+
+def family(variant):
+    return {"sd15": "sd1", "sd21": "sd2"}[variant]
+
+
+def build_module(variant, scale, component, seed):
+    """The component with its seeded random weights (fp32), exactly as make_sd_models builds it."""
+    text, unet_cfg, vae_cfg = architecture(variant, scale)
+    s = seed + SEED_OFFSET[component]
+    if component == "text_encoder":
+        m = CLIPTextModel(width=text["width"], layers=text["layers"], heads=text["heads"], inner=text["inner"], act=text["act"])
+    elif component == "unet":
+        m = UNet2DConditionModel(unet_cfg["block_out_channels"], 2, text["width"], unet_cfg["heads"], unet_cfg["linear_projection"])
+    elif component == "vae_decoder":
+        m = VaeDecoderPart(list(vae_cfg["block_out_channels"]))
+    else:
+        m = VaeEncoderPart(list(vae_cfg["block_out_channels"]))
+    return randomize_(m, s).eval()
+
+
+def state_dict(module, component):
+    prefix = KEY_PREFIX.get(component, "")
+    return {prefix + k: v.detach().contiguous() for k, v in module.state_dict().items()}
+
+
+def architecture_json(variant, scale):
+    text, unet_cfg, vae_cfg = architecture(variant, scale)
+    sd2 = variant == "sd21"
+    return {
+        "name": variant + ("" if scale == "full" else "-tiny"),
+        "family": family(variant),
+        # SD 2.x files are v (768-v) or epsilon (512-base); the importer decides from metadata/yaml/A1111's rule.
+        "prediction_type": "v_prediction" if sd2 else "epsilon",
+        "sample_size": unet_cfg["sample_size"],
+        "vae_scale_factor": 0.18215,
+        "text_encoders": [{"component": "text_encoder", "hidden_size": text["width"], "pad_with": "zero" if sd2 else "eos"}],
+        "components": list(COMPONENTS),
+        "config": {
+            "scale": scale,
+            "text_encoder": {"kind": "openclip_h_penultimate" if sd2 else "clip_l", "hidden_size": text["width"],
+                             "num_hidden_layers": text["layers"], "num_attention_heads": text["heads"],
+                             "intermediate_size": text["inner"], "hidden_act": text["act"],
+                             "max_position_embeddings": 77, "vocab_size": 49408,
+                             # OpenCLIP checkpoints hold one more resblock (used only by the final layer, which SD 2.x
+                             # skips) plus text_projection and logit_scale; the importer ignores those.
+                             **({"checkpoint_layers": text["layers"] + 1} if sd2 else {})},
+            "unet": {"block_out_channels": list(unet_cfg["block_out_channels"]), "layers_per_block": 2,
+                     "attention_heads": list(unet_cfg["heads"]), "cross_attention_dim": text["width"],
+                     "use_linear_projection": unet_cfg["linear_projection"], "in_channels": 4, "out_channels": 4,
+                     "norm_num_groups": 32, "flip_sin_to_cos": True, "freq_shift": 0},
+            "vae": {"block_out_channels": list(vae_cfg["block_out_channels"]), "layers_per_block": 2,
+                    "latent_channels": 4, "norm_num_groups": 32},
+            "scheduler": {"beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+                          "num_train_timesteps": 1000},
+        },
+    }
+
+
+def export_args(variant, scale, component):
+    text, _, _ = architecture(variant, scale)
+    if component == "text_encoder":
+        return ((torch.ones(1, 77, dtype=torch.int32),), ["input_ids"], ["last_hidden_state", "pooler_output"],
+                {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}, "pooler_output": {0: "batch"}})
+    if component == "unet":
+        return ((torch.randn(2, 4, 8, 8), torch.tensor([999.0, 999.0]), torch.randn(2, 77, text["width"])),
+                ["sample", "timestep", "encoder_hidden_states"], ["out_sample"],
+                {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},
+                 "encoder_hidden_states": {0: "batch", 1: "sequence"},
+                 "out_sample": {0: "batch", 2: "height", 3: "width"}})
+    if component == "vae_decoder":
+        return ((torch.randn(1, 4, 8, 8),), ["latent_sample"], ["sample"],
+                {"latent_sample": {0: "batch", 2: "height_latent", 3: "width_latent"},
+                 "sample": {0: "batch", 2: "height", 3: "width"}})
+    return ((torch.randn(1, 3, 64, 64),), ["sample"], ["latent_parameters"],
+            {"sample": {0: "batch", 2: "height", 3: "width"},
+             "latent_parameters": {0: "batch", 2: "height_latent", 3: "width_latent"}})
+
+
+def digest(array):
+    return hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=20).hexdigest()
+
+
+def index_parameters(sd):
+    """value digest -> (key, transform); a collision between two parameters would make the matching ambiguous."""
+    index = {}
+    for key, t in sd.items():
+        a = t.numpy()
+        if a.dtype != np.float32:
+            continue
+        candidates = [(digest(a), "none")]
+        if a.ndim == 2:
+            candidates.append((digest(a.T), "transpose"))
+        for h, transform in candidates:
+            if h in index and index[h][0] != key:
+                raise SystemExit(f"ambiguous weights: {key} and {index[h][0]} have equal values")
+            index.setdefault(h, (key, transform))
+    return index
+
+
+def placed_bytes(sd, key, transform):
+    a = sd[key].numpy()
+    return np.ascontiguousarray(a.T if transform == "transpose" else a).astype("<f4").tobytes()
+
+
+def strip(model, sd, component, weights_path=None):
+    """Moves every initializer that equals a parameter into `weights.bin` (external data) and returns the manifest.
+    With weights_path, also writes that weights.bin from the state dict (for local checks; never shipped)."""
+    index = index_parameters(sd)
+    tensors, offset, used = [], 0, set()
+    out = open(weights_path, "wb") if weights_path else None
+    try:
+        for init in model.graph.initializer:
+            if init.data_type != onnx.TensorProto.FLOAT:
+                continue
+            a = numpy_helper.to_array(init)
+            hit = index.get(digest(a))
+            if hit is None:
+                if a.size >= 16:
+                    print(f"    kept embedded: {init.name} {list(a.shape)} (matches no parameter)", flush=True)
+                continue
+            key, transform = hit
+            data = placed_bytes(sd, key, transform)
+            original = a.astype("<f4").tobytes()
+            if data != original:  # the check the manifest exists for: loader bytes == exported bytes
+                raise SystemExit(f"{init.name}: bytes placed from {key} ({transform}) differ from the export")
+            offset = (offset + ALIGN - 1) // ALIGN * ALIGN
+            # shape is the initializer's; key_shape the parameter's ("none" with different shapes = same bytes,
+            # e.g. GroupNorm scales exported as [C, 1, 1]).
+            tensors.append({"initializer": init.name, "key": key, "transform": transform,
+                            "shape": [int(d) for d in init.dims], "key_shape": list(sd[key].shape),
+                            "offset": offset, "length": len(data)})
+            if out:
+                out.seek(offset)
+                out.write(data)
+            init.ClearField("raw_data")
+            init.ClearField("float_data")
+            init.data_location = onnx.TensorProto.EXTERNAL
+            del init.external_data[:]
+            for k, v in (("location", "weights.bin"), ("offset", str(offset)), ("length", str(len(data)))):
+                entry = init.external_data.add()
+                entry.key, entry.value = k, v
+            offset += len(data)
+            used.add(key)
+        total = (offset + ALIGN - 1) // ALIGN * ALIGN
+        if out:
+            out.truncate(total)
+    finally:
+        if out:
+            out.close()
+    # Parameters torch might have embedded in Constant nodes instead of initializers would be lost silently.
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.TENSOR and attr.t.data_type == onnx.TensorProto.FLOAT:
+                    if digest(numpy_helper.to_array(attr.t)) in index:
+                        raise SystemExit(f"a parameter was exported as Constant node {node.name}")
+    missing = sorted(set(sd) - used - {k for k, v in sd.items() if v.dtype != torch.float32})
+    if missing:
+        raise SystemExit(f"{component}: {len(missing)} parameters appear in no initializer (folded by the export?): "
+                         + ", ".join(missing[:10]))
+    return {"format": 1, "component": component, "weights_file": "weights.bin", "total_bytes": total, "tensors": tensors}
+
+
+def write_manifest(path, manifest):
+    """One tensor per line: readable diffs, a third of indented JSON's size."""
+    head = {k: v for k, v in manifest.items() if k != "tensors"}
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(head)[:-1] + ', "tensors": [\n')
+        f.write(",\n".join(json.dumps(t) for t in manifest["tensors"]))
+        f.write("\n]}\n")
+
+
+def export_component(variant, scale, component, seed, out, write_weights):
+    started = time.time()
+    module = build_module(variant, scale, component, seed)
+    sd = state_dict(module, component)
+    args, inputs, outputs, axes = export_args(variant, scale, component)
+    folder = os.path.join(out, component)
+    os.makedirs(folder, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="graphset-", dir=out)
+    try:
+        with torch.no_grad():
+            # Larger than 2 GB (the full UNet): torch writes one external file per tensor in `scratch`.
+            torch.onnx.export(module, args, os.path.join(scratch, "model.onnx"), input_names=inputs,
+                              output_names=outputs, dynamic_axes=axes, opset_version=OPSET,
+                              do_constant_folding=True, custom_opsets={"com.microsoft": 1})
+        del module
+        gc.collect()
+        print(f"  {component}: exported in {time.time() - started:.0f} s", flush=True)
+        model = onnx.load(os.path.join(scratch, "model.onnx"))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    manifest = strip(model, sd, component, os.path.join(folder, "weights.bin") if write_weights else None)
+    onnx.save_model(model, os.path.join(folder, "model.onnx"))
+    write_manifest(os.path.join(folder, "weights.json"), manifest)
+    if write_weights:
+        onnx.checker.check_model(os.path.join(folder, "model.onnx"))
+    n_keys = len({t["key"] for t in manifest["tensors"]})
+    size = os.path.getsize(os.path.join(folder, "model.onnx"))
+    print(f"  {component}: {len(manifest['tensors'])} initializers from {n_keys}/{len(sd)} keys, "
+          f"weights.bin {manifest['total_bytes'] / 2**20:,.1f} MiB, model.onnx {size / 2**10:,.0f} KiB "
+          f"({time.time() - started:.0f} s)", flush=True)
+    del model, sd
+    gc.collect()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--variant", choices=["sd15", "sd21"], required=True)
+    ap.add_argument("--scale", choices=["full", "tiny"], required=True)
+    ap.add_argument("--out", required=True, help="the graph set folder (replaced)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--attention", choices=["matmul", "fused"], default="fused",
+                    help="fused (default): com.microsoft.MultiHeadAttention in the UNet and VAE; matmul: MatMul + Softmax")
+    ap.add_argument("--components", default=",".join(COMPONENTS))
+    ap.add_argument("--write-weights", action="store_true",
+                    help="also write each weights.bin from the seeded weights (a loadable model, for local checks)")
+    a = ap.parse_args()
+    set_attention(a.attention)
+    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
+    out = os.path.abspath(a.out)
+    os.makedirs(out, exist_ok=True)
+    started = time.time()
+    print(f"graph set {a.variant} ({a.scale}, {a.attention} attention) -> {out}", flush=True)
+    arch = architecture_json(a.variant, a.scale)
+    arch["attention"] = a.attention
+    arch["seed_of_reference_weights"] = a.seed
+    for component in a.components.split(","):
+        shutil.rmtree(os.path.join(out, component), ignore_errors=True)
+        export_component(a.variant, a.scale, component, a.seed, out, a.write_weights)
+    with open(os.path.join(out, "architecture.json"), "w", encoding="utf-8") as f:
+        json.dump(arch, f, indent=2)
+        f.write("\n")
+    print(f"done in {time.time() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
