@@ -122,7 +122,7 @@ public sealed partial class LdmKeyMap
         var m = BlockKey().Match(key);
         if (!m.Success) return null;
         var kind = m.Groups["kind"].Value;
-        var index = int.Parse(m.Groups["index"].Value, CultureInfo.InvariantCulture);
+        var index = m.Groups["index"].Success ? int.Parse(m.Groups["index"].Value, CultureInfo.InvariantCulture) : 0;
         var part = int.Parse(m.Groups["part"].Value, CultureInfo.InvariantCulture);
         var rest = m.Groups["rest"].Value;
         var per = _layersPerBlock + 1;
