@@ -33,7 +33,7 @@ public static class TestCheckpoints
     public static List<TestTensor> ForGraphSet(GraphSet set, string releasedArch, Options? options = null)
     {
         options ??= new Options();
-        var released = ReleasedKeys(releasedArch);
+        var released = WithShortcuts(ReleasedKeys(releasedArch));
         var map = LdmKeyMap.For(released.Keys);
         var manifest = set.Manifests.SelectMany(m => m.Value.Tensors.Select(t => (m.Key, t))).ToDictionary(x => (x.Key, x.t.Key), x => x.t);
         var random = new Random(options.Seed);
@@ -72,6 +72,69 @@ public static class TestCheckpoints
             tensors.Add(new TestTensor(key, options.DType, shape, values));
         }
         return tensors;
+    }
+
+    /// <summary>
+    /// Reduced widths move the 1×1 shortcut convolutions (a resnet has one where its channel count changes), so a
+    /// reduced checkpoint may need shortcut keys the released file has elsewhere: every resnet gets candidates,
+    /// used only where the graph set has that weight.
+    /// </summary>
+    private static Dictionary<string, (long[] Shape, string DType)> WithShortcuts(IReadOnlyDictionary<string, (long[] Shape, string DType)> released)
+    {
+        var result = released.ToDictionary(k => k.Key, k => k.Value);
+        foreach (var key in released.Keys)
+        {
+            string? prefix = null, name = null;
+            if (key.EndsWith(".in_layers.0.weight", StringComparison.Ordinal)) (prefix, name) = (key[..^"in_layers.0.weight".Length], "skip_connection");
+            else if (key.StartsWith("first_stage_model.", StringComparison.Ordinal) && key.EndsWith(".norm1.weight", StringComparison.Ordinal)) (prefix, name) = (key[..^"norm1.weight".Length], "nin_shortcut");
+            if (prefix is null) continue;
+            foreach (var suffix in (string[])[".weight", ".bias"])
+                result.TryAdd(prefix + name + suffix, ([], "F32"));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// What each graph initializer must hold after conversion, worked out here element by element from the written
+    /// tensors: the q/k/v row block, OpenCLIP's transposed projection, then the graph's own transpose.
+    /// </summary>
+    public static Dictionary<(string Component, string Initializer), float[]> ExpectedInitializers(GraphSet set, string releasedArch, IReadOnlyList<TestTensor> written)
+    {
+        var byKey = written.ToDictionary(t => t.Name);
+        var map = LdmKeyMap.For(byKey.Keys);
+        var sources = new Dictionary<(string, string), (MappedWeight, TestTensor)>();
+        var mapped = new List<MappedWeight>();
+        foreach (var t in written)
+        {
+            mapped.Clear();
+            if (map.Map(t.Name, mapped) == KeyKind.Weight) foreach (var w in mapped) sources[(w.Component, w.Key)] = (w, t);
+        }
+        var result = new Dictionary<(string, string), float[]>();
+        foreach (var (component, manifest) in set.Manifests)
+        {
+            foreach (var init in manifest.Tensors)
+            {
+                var (weight, tensor) = sources[(component, init.Key)];
+                var stored = tensor.Stored();
+                var rows = tensor.Shape[0] / weight.SplitCount;
+                var perRow = tensor.Shape.Length == 1 ? 1 : stored.Length / tensor.Shape[0];
+                var block = stored.Skip((int)(weight.SplitIndex * rows * perRow)).Take((int)(rows * perRow)).ToArray();
+                // diffusers value D: [r, c] (block as is, or its transpose for OpenCLIP's projection)
+                var d = weight.Transpose ? Transposed(block, (int)rows, (int)perRow) : block;
+                var dRows = weight.Transpose ? perRow : rows;
+                result[(component, init.Initializer)] = init.Transform == "transpose" ? Transposed(d, (int)dRows, d.Length / (int)dRows) : d;
+            }
+        }
+        return result;
+    }
+
+    private static float[] Transposed(float[] values, int rows, int columns)
+    {
+        var result = new float[values.Length];
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < columns; c++)
+                result[c * rows + r] = values[r * columns + c];
+        return result;
     }
 
     private static float[] Values(Random random, long count)
