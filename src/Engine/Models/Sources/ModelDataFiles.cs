@@ -11,7 +11,8 @@ namespace SdBlazor.Engine.Models.Sources;
 /// </summary>
 public sealed class ModelDataFiles(string root)
 {
-    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping keeps "<|endoftext|>" readable in the written files.
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public string Root { get; } = root;
 
