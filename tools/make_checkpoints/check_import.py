@@ -52,8 +52,12 @@ def ldm_tensor(ckpt, component, key, family, levels, attn_up):
         return t[:, :, 0, 0] if conv else t
     if family == "sd1":
         return ckpt["cond_stage_model.transformer." + ldm_keys.text_encoder_clip(key)]
+    if family == "sdxl" and component == "text_encoder":
+        return ckpt["conditioner.embedders.0.transformer." + ldm_keys.text_encoder_clip(key)]
     # OpenCLIP: reverse of text_encoder_openclip, q/k/v are thirds of in_proj
-    p = "cond_stage_model.model."
+    p = "cond_stage_model.model." if family == "sd2" else "conditioner.embedders.1.model."
+    if key == "text_projection.weight":
+        return ckpt[p + "text_projection"].T
     fixed = {"text_model.embeddings.token_embedding.weight": "token_embedding.weight",
              "text_model.embeddings.position_embedding.weight": "positional_embedding",
              "text_model.final_layer_norm.weight": "ln_final.weight", "text_model.final_layer_norm.bias": "ln_final.bias"}
@@ -80,7 +84,10 @@ def main():
     arch = json.load(open(os.path.join(a.graphs, "architecture.json")))
     family = arch["family"]
     levels = len(arch["config"]["vae"]["block_out_channels"])
-    attn_up = set(range(1, len(arch["config"]["unet"]["block_out_channels"])))
+    u = arch["config"]["unet"]
+    n = len(u["block_out_channels"])
+    depths = u.get("transformer_layers_per_block")
+    attn_up = {i for i in range(n) if depths[n - 1 - i]} if depths else set(range(1, n))
     ckpt = read_safetensors(a.checkpoint)
     shutil.rmtree(a.out, ignore_errors=True)
     shutil.copytree(a.graphs, a.out)

@@ -31,11 +31,11 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tools", "make_sd_models"))
 import ldm_keys  # noqa: E402
-from make_graph_set import architecture, build_module, state_dict  # noqa: E402
+from make_graph_set import architecture, build_module, seeded_state  # noqa: E402
 from sd_modules import ClipLayer  # noqa: E402
 from make_sd_models import randomize_  # noqa: E402
 
-GRAPH_VARIANT = {"sd15": "sd15", "sd21v": "sd21"}
+GRAPH_VARIANT = {"sd15": "sd15", "sd21v": "sd21", "sdxl": "sdxl"}
 DTYPES = {"f16": (torch.float16, "F16"), "bf16": (torch.bfloat16, "BF16"), "f32": (torch.float32, "F32")}
 ST_DTYPE = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.int64: "I64", torch.int32: "I32"}
 EXTRA_SEED = 4  # OpenCLIP's unused last layer, text_projection; EMA copies use EXTRA_SEED + 1
@@ -67,53 +67,70 @@ def ddpm_buffers():
 
 
 def unet_attention_up_blocks(variant, scale):
-    n = len(architecture(GRAPH_VARIANT[variant], scale)[1]["block_out_channels"])
+    """Indices of the up blocks that have transformers (their upsampler sits in slot 2 of the output block)."""
+    _, u, _ = architecture(GRAPH_VARIANT[variant], scale)
+    n = len(u["block_out_channels"])
+    if "depths" in u:  # SDXL: UpBlock2D last
+        return {i for i in range(n) if u["depths"][n - 1 - i]}
     return set(range(1, n))  # SD 1.x/2.x: UpBlock2D first, then CrossAttnUpBlock2D
 
 
-def checkpoint_tensors(variant, scale, seed, position_ids=True, ddpm=True, ema=False):
-    """key -> fp32 tensor (int for position_ids / num_updates) in the LDM layout; one component at a time."""
+def component_state(gv, scale, component, seed):
+    """(key, fp32 value) of a component's seeded weights, generated one tensor at a time (make_graph_set's values)."""
+    return seeded_state(build_module(gv, scale, component, seed, materialize=False), component, seed)
+
+
+def checkpoint_tensors(variant, scale, seed, store=torch.float32, position_ids=True, ddpm=True, ema=False):
+    """key -> tensor in the LDM/SGM layout, floats stored as `store`; one tensor in fp32 at a time, so a full-size
+    SDXL file needs about its own size in memory."""
     gv = GRAPH_VARIANT[variant]
     text, unet_cfg, vae_cfg = architecture(gv, scale)
     out = {}
+
+    def put(key, t):
+        out[key] = t.to(store) if t.is_floating_point() else t
+
     # ---- UNet
-    sd = state_dict(build_module(gv, scale, "unet", seed), "unet")
     attn_up = unet_attention_up_blocks(variant, scale)
-    for k, t in sd.items():
-        out["model.diffusion_model." + ldm_keys.unet_key(k, 2, attn_up)] = t
-    if ema:
-        gen = torch.Generator().manual_seed(seed + EXTRA_SEED + 1)
-        for k, t in sd.items():
-            rest = ldm_keys.unet_key(k, 2, attn_up)
-            out["model_ema.diffusion_model" + rest.replace(".", "")] = t + torch.randn(t.shape, generator=gen) * 0.01
-    del sd
-    gc.collect()
+    gen = torch.Generator().manual_seed(seed + EXTRA_SEED + 1)
+    for k, t in component_state(gv, scale, "unet", seed):
+        rest = ldm_keys.unet_key(k, 2, attn_up)
+        put("model.diffusion_model." + rest, t)
+        if ema:  # LitEma's names: the module path without dots; values differ so a loader that takes them is caught
+            put("model_ema.diffusion_model" + rest.replace(".", ""), t + torch.randn(t.shape, generator=gen) * 0.01)
     # ---- VAE: one first_stage_model from the decoder and encoder modules
     levels = len(vae_cfg["block_out_channels"])
     for comp in ("vae_encoder", "vae_decoder"):
-        for k, t in state_dict(build_module(gv, scale, comp, seed), comp).items():
+        for k, t in component_state(gv, scale, comp, seed):
             name, conv = ldm_keys.vae_key(k, levels)
-            out["first_stage_model." + name] = t[:, :, None, None].contiguous() if conv else t
-    # ---- text encoder
-    sd = state_dict(build_module(gv, scale, "text_encoder", seed), "text_encoder")
-    if variant == "sd15":
-        for k, t in sd.items():
-            out["cond_stage_model.transformer." + ldm_keys.text_encoder_clip(k)] = t
+            put("first_stage_model." + name, t[:, :, None, None].contiguous() if conv else t)
+    # ---- text encoders
+    clip_prefix = {"sd15": "cond_stage_model.transformer.", "sdxl": "conditioner.embedders.0.transformer."}
+    if variant in clip_prefix:
+        for k, t in component_state(gv, scale, "text_encoder", seed):
+            put(clip_prefix[variant] + ldm_keys.text_encoder_clip(k), t)
         if position_ids:
-            out["cond_stage_model.transformer.text_model.embeddings.position_ids"] = torch.arange(77, dtype=torch.int64)[None]
-    else:
-        # The released OpenCLIP tower has one more layer than SD 2.x uses (it takes the penultimate output), the
-        # text projection and the logit scale: random here, and unused by the engine.
-        extra = randomize_(ClipLayer(text["width"], text["heads"], text["inner"], text["act"]), seed + EXTRA_SEED)
-        for k, t in extra.state_dict().items():
-            sd[f"text_model.encoder.layers.{text['layers']}.{k}"] = t.detach()
-        gen = torch.Generator().manual_seed(seed + EXTRA_SEED)
-        sd["text_projection.weight"] = torch.randn(text["width"], text["width"], generator=gen) * 0.02
+            put(clip_prefix[variant] + "text_model.embeddings.position_ids", torch.arange(77, dtype=torch.int64)[None])
+    openclip = {"sd21v": ("text_encoder", "cond_stage_model.model."), "sdxl": ("text_encoder_2", "conditioner.embedders.1.model.")}
+    if variant in openclip:
+        comp, prefix = openclip[variant]
+        sd = dict(component_state(gv, scale, comp, seed))
+        if variant == "sd21v":
+            # The released OpenCLIP ViT-H tower has one more layer than SD 2.x uses (it takes the penultimate
+            # output) and the text projection: random here, unused by the engine.
+            extra = randomize_(ClipLayer(text["width"], text["heads"], text["inner"], text["act"]), seed + EXTRA_SEED)
+            for k, t in extra.state_dict().items():
+                sd[f"text_model.encoder.layers.{text['layers']}.{k}"] = t.detach()
+            g = torch.Generator().manual_seed(seed + EXTRA_SEED)
+            sd["text_projection.weight"] = torch.randn(text["width"], text["width"], generator=g) * 0.02
         for k, t in ldm_keys.text_encoder_openclip(sd).items():
-            out["cond_stage_model.model." + k] = t
-        out["cond_stage_model.model.logit_scale"] = torch.tensor(math.log(1 / 0.07), dtype=torch.float32)
-    if ddpm:
-        out.update(ddpm_buffers())
+            put(prefix + k, t)
+        del sd
+        put(prefix + "logit_scale", torch.tensor(math.log(1 / 0.07), dtype=torch.float32))
+    if ddpm and variant != "sdxl":  # SGM checkpoints carry no DDPM buffers
+        for k, t in ddpm_buffers().items():
+            put(k, t)
+    gc.collect()
     return out
 
 
@@ -147,7 +164,7 @@ def check_key_list(tensors, key_list, position_ids, ddpm, ema, float_as="F32"):
     if not position_ids:
         optional |= {k for k in ref if k.endswith("position_ids")}
     if not ddpm:
-        optional |= set(ddpm_buffers())
+        optional |= set(ddpm_buffers())  # (SDXL has none)
     want = {k: v for k, v in ref.items() if k not in optional}
     have = {k: {"shape": list(t.shape), "dtype": "F32" if t.is_floating_point() and ST_DTYPE[t.dtype] == float_as
                 else ST_DTYPE[t.dtype]} for k, t in tensors.items()
@@ -174,11 +191,8 @@ def main():
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
-    tensors = checkpoint_tensors(a.variant, a.scale, a.seed, not a.no_position_ids, not a.no_ddpm_buffers, a.ema)
-    store = DTYPES[a.dtype][0]
-    for k, t in tensors.items():
-        if t.is_floating_point():
-            tensors[k] = t.to(store)
+    tensors = checkpoint_tensors(a.variant, a.scale, a.seed, DTYPES[a.dtype][0], not a.no_position_ids,
+                                 not a.no_ddpm_buffers, a.ema)
     if a.scale == "full":
         key_list = a.key_list or os.path.join(REPO, "..", "shared", "data", "checkpoint-keys", a.variant + ".json")
         if not os.path.exists(key_list):

@@ -55,8 +55,8 @@ def main():
     ap.add_argument("--dump-inputs")
     a = ap.parse_args()
     gv = GRAPH_VARIANT[a.variant]
-    text, _, _ = architecture(gv, a.scale)
-    sd2 = gv == "sd21"
+    text, unet_cfg, _ = architecture(gv, a.scale)
+    sd2, xl = gv == "sd21", gv == "sdxl"
     gen = torch.Generator().manual_seed(1234)
 
     ids = [49406] + PROMPT_IDS + [49407]
@@ -66,9 +66,12 @@ def main():
     # single values (torch refuses it at batch 1; the output would be the norm bias alone).
     sample = torch.randn(1, 4, 16, 16, generator=gen)
     timestep = torch.tensor([500.0])
-    hidden = torch.randn(1, 77, text["width"], generator=gen)
+    hidden = torch.randn(1, 77, unet_cfg.get("context_dim", text["width"]), generator=gen)
     latent = torch.randn(1, 4, 4, 4, generator=gen)
     image = (torch.rand(1, 3, 32, 32, generator=gen) * 2 - 1)
+    if xl:
+        text_embeds = torch.randn(1, unet_cfg["pooled_dim"], generator=gen)
+        time_ids = torch.tensor([[512.0, 512.0, 0.0, 0.0, 512.0, 512.0]])  # original size, crop top-left, target size
 
     def module(component):
         m = build_module(gv, a.scale, component, a.seed)
@@ -77,18 +80,32 @@ def main():
                 p.copy_(round_to(p, a.dtype))
         return m
 
+    ids2 = torch.tensor([[0 if (i > 0 and x == 49407 and ids[i - 1] == 49407) else x for i, x in enumerate(ids)]],
+                        dtype=torch.int32)  # SDXL's second (OpenCLIP) tokenizer pads with 0
     inputs = {
         "text_encoder": {"input_ids": tensor_input(input_ids, "int32")},
+        **({"text_encoder_2": {"input_ids": tensor_input(ids2, "int32")}} if xl else {}),
         "unet": {"sample": tensor_input(sample), "timestep": tensor_input(timestep),
-                 "encoder_hidden_states": tensor_input(hidden)},
+                 "encoder_hidden_states": tensor_input(hidden),
+                 **({"text_embeds": tensor_input(text_embeds), "time_ids": tensor_input(time_ids)} if xl else {})},
         "vae_decoder": {"latent_sample": tensor_input(latent)},
         "vae_encoder": {"sample": tensor_input(image)},
     }
     outputs = {}
     with torch.no_grad():
-        last, pooled = module("text_encoder")(input_ids)
-        outputs["text_encoder"] = {"last_hidden_state": summary(last), "pooler_output": summary(pooled)}
-        outputs["unet"] = {"out_sample": summary(module("unet")(sample, timestep, hidden))}
+        if xl:
+            last, pooled, *states = module("text_encoder")(input_ids)
+            outputs["text_encoder"] = {"last_hidden_state": summary(last), "pooler_output": summary(pooled),
+                                       f"hidden_states.{len(states) - 2}": summary(states[-2])}
+            embeds, last, *states = module("text_encoder_2")(ids2)
+            outputs["text_encoder_2"] = {"text_embeds": summary(embeds), "last_hidden_state": summary(last),
+                                         f"hidden_states.{len(states) - 2}": summary(states[-2])}
+            out = module("unet")(sample, timestep, hidden, text_embeds, time_ids)
+        else:
+            last, pooled = module("text_encoder")(input_ids)
+            outputs["text_encoder"] = {"last_hidden_state": summary(last), "pooler_output": summary(pooled)}
+            out = module("unet")(sample, timestep, hidden)
+        outputs["unet"] = {"out_sample": summary(out)}
         outputs["vae_decoder"] = {"sample": summary(module("vae_decoder")(latent))}
         outputs["vae_encoder"] = {"latent_parameters": summary(module("vae_encoder")(image))}
     ref = {"variant": a.variant, "scale": a.scale, "seed": a.seed, "checkpoint_dtype": a.dtype,
