@@ -31,7 +31,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tools", "make_sd_models"))
 import ldm_keys  # noqa: E402
-from make_graph_set import architecture, build_module, seeded_state  # noqa: E402
+from make_graph_set import KEY_PREFIX, architecture, build_module, seeded_state  # noqa: E402
 from sd_modules import ClipLayer  # noqa: E402
 from make_sd_models import randomize_  # noqa: E402
 
@@ -75,9 +75,16 @@ def unet_attention_up_blocks(variant, scale):
     return set(range(1, n))  # SD 1.x/2.x: UpBlock2D first, then CrossAttnUpBlock2D
 
 
+DRY_RUN = False  # --dry-run: keys and shapes only (uninitialised, untouched memory), for the key-list check
+
+
 def component_state(gv, scale, component, seed):
     """(key, fp32 value) of a component's seeded weights, generated one tensor at a time (make_graph_set's values)."""
-    return seeded_state(build_module(gv, scale, component, seed, materialize=False), component, seed)
+    module = build_module(gv, scale, component, seed, materialize=False)
+    if DRY_RUN:
+        prefix = KEY_PREFIX.get(component, "")
+        return ((prefix + k, torch.empty(p.shape)) for k, p in module.named_parameters())
+    return seeded_state(module, component, seed)
 
 
 def checkpoint_tensors(variant, scale, seed, store=torch.float32, position_ids=True, ddpm=True, ema=False):
@@ -88,7 +95,10 @@ def checkpoint_tensors(variant, scale, seed, store=torch.float32, position_ids=T
     out = {}
 
     def put(key, t):
-        out[key] = t.to(store) if t.is_floating_point() else t
+        if DRY_RUN:
+            out[key] = torch.empty(t.shape, dtype=store) if t.is_floating_point() else t
+        else:
+            out[key] = t.to(store) if t.is_floating_point() else t
 
     # ---- UNet
     attn_up = unet_attention_up_blocks(variant, scale)
@@ -156,18 +166,20 @@ def write_safetensors(path, tensors, metadata):
     os.replace(tmp, path)
 
 
-def check_key_list(tensors, key_list, position_ids, ddpm, ema, float_as="F32"):
-    """At full size: the key set, shapes and dtypes of the released file (float dtypes read as `float_as`, the
-    released files being fp32), less the keys the flags leave out."""
+def check_key_list(tensors, key_list, position_ids, ddpm, ema, float_dtype):
+    """At full size: the key set, shapes and dtypes of the released file, less the keys the flags leave out; its
+    float tensors are expected in `float_dtype` (the released SD 1.5/2.1 files are F32, SDXL F16), the integer
+    ones (position_ids I64, model_ema.num_updates I32) exactly."""
     ref = json.load(open(key_list))["tensors"]
     optional = set()
     if not position_ids:
         optional |= {k for k in ref if k.endswith("position_ids")}
     if not ddpm:
         optional |= set(ddpm_buffers())  # (SDXL has none)
-    want = {k: v for k, v in ref.items() if k not in optional}
-    have = {k: {"shape": list(t.shape), "dtype": "F32" if t.is_floating_point() and ST_DTYPE[t.dtype] == float_as
-                else ST_DTYPE[t.dtype]} for k, t in tensors.items()
+    floats = ("F16", "BF16", "F32")
+    want = {k: {"shape": v["shape"], "dtype": float_dtype if v["dtype"] in floats else v["dtype"]}
+            for k, v in ref.items() if k not in optional}
+    have = {k: {"shape": list(t.shape), "dtype": ST_DTYPE[t.dtype]} for k, t in tensors.items()
             if not (ema and k.startswith("model_ema.diffusion_model"))}
     missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
     wrong = [k for k in want if k in have and have[k] != want[k]]
@@ -188,9 +200,14 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--key-list", help="default at full size: ../shared/data/checkpoint-keys/<variant>.json")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", help="required unless --dry-run")
+    ap.add_argument("--dry-run", action="store_true", help="build keys and shapes only and run the key-list check")
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
+    global DRY_RUN
+    DRY_RUN = a.dry_run
+    if not (a.out or a.dry_run):
+        ap.error("--out is required")
     tensors = checkpoint_tensors(a.variant, a.scale, a.seed, DTYPES[a.dtype][0], not a.no_position_ids,
                                  not a.no_ddpm_buffers, a.ema)
     if a.scale == "full":
@@ -198,6 +215,9 @@ def main():
         if not os.path.exists(key_list):
             key_list = os.path.join("/work/shared/data/checkpoint-keys", a.variant + ".json")
         check_key_list(tensors, key_list, not a.no_position_ids, not a.no_ddpm_buffers, a.ema, DTYPES[a.dtype][1])
+    if a.dry_run:
+        print(f"dry run: {len(tensors)} tensors, {sum(t.numel() for t in tensors.values()):,d} elements", flush=True)
+        return
     metadata = {"format": "pt", "sdblazor": f"random weights: tools/make_checkpoints {a.variant} {a.scale} seed {a.seed}"}
     for kv in a.metadata:
         k, _, v = kv.partition("=")
