@@ -30,7 +30,7 @@ import time
 import numpy as np
 import onnx
 import torch
-from onnx import numpy_helper
+from onnx import external_data_helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_sd_models import OPSET, randomize_  # noqa: E402
@@ -389,6 +389,119 @@ def export_component(variant, scale, component, seed, out, write_weights):
     gc.collect()
 
 
+def strip_by_name(model, shapes, component, scratch):
+    """The lazy path's manifest: torch names unfolded parameter initializers after the parameters, so the keys
+    come from the names; `Transpose(perm 1,0)` of a parameter (how torch writes nn.Linear on 3-D inputs) is folded
+    here into a transposed initializer, as torch's constant folding would. Other initializers are embedded."""
+    prefix = KEY_PREFIX.get(component, "")
+    inits = {i.name: i for i in model.graph.initializer}
+    params = {n for n in inits if prefix + n in shapes}
+    consumers = {}
+    for node in model.graph.node:
+        for x in node.input:
+            consumers.setdefault(x, []).append(node)
+    folded = {}  # new initializer name -> key
+    for node in list(model.graph.node):
+        if node.op_type != "Transpose" or node.input[0] not in params:
+            continue
+        perm = [list(a.ints) for a in node.attribute if a.name == "perm"]
+        if len(shapes[prefix + node.input[0]]) != 2 or perm not in ([], [[1, 0]]):
+            continue
+        name = node.output[0]
+        t = onnx.TensorProto(name=name, data_type=onnx.TensorProto.FLOAT, dims=list(shapes[prefix + node.input[0]])[::-1])
+        model.graph.initializer.append(t)
+        folded[name] = prefix + node.input[0]
+        model.graph.node.remove(node)
+    still_used = {x for node in model.graph.node for x in node.input}
+    tensors, offset = [], 0
+    for init in list(model.graph.initializer):
+        if init.name in folded:
+            key, transform = folded[init.name], "transpose"
+        elif init.name in params:
+            if init.name not in still_used:
+                model.graph.initializer.remove(init)
+                continue
+            key, transform = prefix + init.name, "none"
+        else:
+            if init.data_location == onnx.TensorProto.EXTERNAL:  # a large traced constant: embed it
+                external_data_helper.load_external_data_for_tensor(init, scratch)
+                init.data_location = onnx.TensorProto.DEFAULT
+                del init.external_data[:]
+            continue
+        n = int(np.prod(init.dims)) * 4
+        offset = (offset + ALIGN - 1) // ALIGN * ALIGN
+        tensors.append({"initializer": init.name, "key": key, "transform": transform, "shape": [int(d) for d in init.dims],
+                        "key_shape": list(shapes[key]), "offset": offset, "length": n})
+        init.ClearField("raw_data")
+        init.data_location = onnx.TensorProto.EXTERNAL
+        del init.external_data[:]
+        for k, v in (("location", "weights.bin"), ("offset", str(offset)), ("length", str(n))):
+            entry = init.external_data.add()
+            entry.key, entry.value = k, v
+        offset += n
+    missing = sorted(set(shapes) - {t["key"] for t in tensors})
+    if missing:
+        raise SystemExit(f"{component}: {len(missing)} parameters appear in no initializer: " + ", ".join(missing[:10]))
+    total = (offset + ALIGN - 1) // ALIGN * ALIGN
+    return {"format": 1, "component": component, "weights_file": "weights.bin", "total_bytes": total, "tensors": tensors}
+
+
+def write_weights_bin(path, manifest, values):
+    """weights.bin from (key, fp32 tensor) pairs via the manifest (what the importer does)."""
+    by_key = {}
+    for t in manifest["tensors"]:
+        by_key.setdefault(t["key"], []).append(t)
+    with open(path, "wb") as f:
+        for key, v in values:
+            for t in by_key.get(key, []):
+                a = v.numpy().T if t["transform"] == "transpose" else v.numpy()
+                f.seek(t["offset"])
+                f.write(np.ascontiguousarray(a).astype("<f4").tobytes())
+        f.truncate(manifest["total_bytes"])
+
+
+def export_component_lazy(variant, scale, component, seed, out, write_weights):
+    """For modules too large to hold twice (the full SDXL UNet, 10.3 GB of fp32): the module is built without
+    touching its memory (reading untouched pages costs no RAM), exported without constant folding, and matched by
+    name. Checked at tiny scale end to end against the torch reference (tools/make_checkpoints/check_import.py)."""
+    started = time.time()
+    module = build_module(variant, scale, component, seed, materialize=False).eval()
+    prefix = KEY_PREFIX.get(component, "")
+    shapes = {prefix + k: tuple(p.shape) for k, p in module.named_parameters()}
+    args, inputs, outputs, axes = export_args(variant, scale, component)
+    folder = os.path.join(out, component)
+    os.makedirs(folder, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="graphset-", dir=out)
+    # The untouched parameters read as equal (zeros), and torch's export merges initializers with equal values:
+    # switch that pass off, every parameter must keep its own initializer.
+    dedup = torch._C._jit_pass_onnx_deduplicate_initializers
+    try:
+        torch._C._jit_pass_onnx_deduplicate_initializers = lambda graph, params, training: params
+        with torch.no_grad():
+            torch.onnx.export(module, args, os.path.join(scratch, "model.onnx"), input_names=inputs,
+                              output_names=outputs, dynamic_axes=axes, opset_version=OPSET,
+                              do_constant_folding=False, custom_opsets={"com.microsoft": 1})
+        torch._C._jit_pass_onnx_deduplicate_initializers = dedup
+        del module
+        gc.collect()
+        print(f"  {component}: exported (lazy) in {time.time() - started:.0f} s", flush=True)
+        model = onnx.load(os.path.join(scratch, "model.onnx"), load_external_data=False)
+        manifest = strip_by_name(model, shapes, component, scratch)
+    finally:
+        torch._C._jit_pass_onnx_deduplicate_initializers = dedup
+        shutil.rmtree(scratch, ignore_errors=True)
+    onnx.save_model(model, os.path.join(folder, "model.onnx"))
+    write_manifest(os.path.join(folder, "weights.json"), manifest)
+    if write_weights:
+        write_weights_bin(os.path.join(folder, "weights.bin"), manifest,
+                          seeded_state(build_module(variant, scale, component, seed, materialize=False), component, seed))
+        onnx.checker.check_model(os.path.join(folder, "model.onnx"))
+    size = os.path.getsize(os.path.join(folder, "model.onnx"))
+    print(f"  {component}: {len(manifest['tensors'])} initializers from {len(shapes)} keys (by name), "
+          f"weights.bin {manifest['total_bytes'] / 2**20:,.1f} MiB, model.onnx {size / 2**10:,.0f} KiB "
+          f"({time.time() - started:.0f} s)", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--variant", choices=["sd15", "sd21", "sdxl"], required=True)
@@ -398,6 +511,9 @@ def main():
     ap.add_argument("--attention", choices=["matmul", "fused"], default="fused",
                     help="fused (default): com.microsoft.MultiHeadAttention in the UNet and VAE; matmul: MatMul + Softmax")
     ap.add_argument("--components", help="comma-separated subset (default: all of the variant's)")
+    ap.add_argument("--lazy", action="store_true",
+                    help="never materialise the weights: export without constant folding and match by name (for "
+                         "the full SDXL UNet); default: build, export with folding, match by value")
     ap.add_argument("--write-weights", action="store_true",
                     help="also write each weights.bin from the seeded weights (a loadable model, for local checks)")
     a = ap.parse_args()
@@ -409,10 +525,11 @@ def main():
     print(f"graph set {a.variant} ({a.scale}, {a.attention} attention) -> {out}", flush=True)
     arch = architecture_json(a.variant, a.scale)
     arch["attention"] = a.attention
+    arch["export"] = "lazy: unfolded, matched by name" if a.lazy else "folded, matched by value"
     arch["seed_of_reference_weights"] = a.seed
     for component in (a.components.split(",") if a.components else components(a.variant)):
         shutil.rmtree(os.path.join(out, component), ignore_errors=True)
-        export_component(a.variant, a.scale, component, a.seed, out, a.write_weights)
+        (export_component_lazy if a.lazy else export_component)(a.variant, a.scale, component, a.seed, out, a.write_weights)
     with open(os.path.join(out, "architecture.json"), "w", encoding="utf-8") as f:
         json.dump(arch, f, indent=2)
         f.write("\n")
