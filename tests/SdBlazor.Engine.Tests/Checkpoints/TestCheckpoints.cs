@@ -67,6 +67,8 @@ public static class TestCheckpoints
             if (first.Transpose) Array.Reverse(shape);
             if (first.SplitCount > 1) shape[0] *= first.SplitCount;
             if (realShape.Length == 4 && shape.Length == 2) shape = [shape[0], shape[1], 1, 1];
+            // Graphs may hold a vector reshaped for broadcasting ([C, 1, 1]); checkpoints store it as [C].
+            if (realShape.Length == 1 && shape.Length > 1) shape = [shape.Aggregate(1L, (a, d) => a * d)];
             var values = Values(random, shape.Aggregate(1L, (a, d) => a * d));
             if (options.Edit is { } edit) values = edit(key, values);
             tensors.Add(new TestTensor(key, options.DType, shape, values));

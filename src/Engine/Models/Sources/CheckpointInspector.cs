@@ -81,17 +81,11 @@ public static partial class CheckpointInspector
         return (count, problem);
     }
 
-    /// <summary>Equal after dropping size-1 dimensions at the end (a 1×1 convolution kernel standing for a Linear weight).</summary>
-    private static bool SameShape(long[] a, long[] b)
-    {
-        static ReadOnlySpan<long> Trim(long[] s)
-        {
-            var n = s.Length;
-            while (n > 2 && s[n - 1] == 1) n--;
-            return s.AsSpan(0, n);
-        }
-        return Trim(a).SequenceEqual(Trim(b));
-    }
+    /// <summary>
+    /// Equal after dropping size-1 dimensions: a 1×1 convolution kernel standing for a Linear weight, and the exporter's
+    /// constant folding stores some vectors reshaped for broadcasting (a GroupNorm scale [C] as [C, 1, 1]); the bytes are the same.
+    /// </summary>
+    private static bool SameShape(long[] a, long[] b) => a.Where(d => d != 1).SequenceEqual(b.Where(d => d != 1));
 
     public static string DetectFamily(string modelName, IReadOnlyDictionary<string, SafetensorsTensor> tensors)
     {
