@@ -42,7 +42,31 @@ public sealed class ReferenceOutputTests : IDisposable
             Assert.Equal(prediction, config["prediction_type"]?.GetValue<string>() ?? "epsilon");
         }
 
-        var folder = Assert.Single(Directory.GetDirectories(_h.CachePath, name + "-*"));
+        CompareAll(name, Assert.Single(Directory.GetDirectories(_h.CachePath, name + "-*")));
+    }
+
+    [Fact]
+    public void Sdxl_is_listed_as_recognised_and_its_five_components_convert_to_the_torch_reference()
+    {
+        var path = Path.Combine(_h.ModelsPath, "sdxl-tiny.safetensors");
+        File.Copy(Fixture("sdxl-tiny.safetensors"), path);
+        _h.Engine.Engine.RefreshModels();
+        Assert.Contains("SDXL base checkpoint (recognised and convertible)", _h.Engine.Engine.ListModels().Single(m => m.Name == "sdxl-tiny").Error);
+
+        var library = _h.Engine.Registry.Checkpoints;
+        var entry = library.Describe(path);
+        Assert.Null(entry.Error);
+        var folder = library.Prepare(entry, null, CancellationToken.None);
+        Assert.Equal("sdxl-tiny", folder.Name);
+        Assert.Equal(0.13025f, folder.ScalingFactor);
+        Assert.Contains("EulerDiscreteScheduler", folder.SchedulerConfigJson);
+        var pad = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.Path, "tokenizer_2", "special_tokens_map.json")))!["pad_token"]!.GetValue<string>();
+        Assert.Equal("!", pad);
+        CompareAll("sdxl-tiny", folder.Path);
+    }
+
+    private static void CompareAll(string name, string folder)
+    {
         var reference = JsonNode.Parse(File.ReadAllText(Fixture(Path.Combine("reference", name + ".json"))))!;
         foreach (var (component, inputs) in reference["inputs"]!.AsObject())
         {
