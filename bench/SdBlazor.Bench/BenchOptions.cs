@@ -22,18 +22,23 @@ public sealed record BenchOptions(
     bool ProfileUNet = false,
     string? OptimizedCachePath = null,
     bool OptimizedCache = true,
-    string Sampler = "Euler")
+    string Sampler = "Euler",
+    string? CheckpointPath = null,
+    string? CheckpointCachePath = null)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
                               [--bare-runs N] [--memory-pattern on|off] [--previews on|off] [--warmup-phase on|off]
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
                               [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
+                              [--import-checkpoint FILE.safetensors [--checkpoint-cache DIR]]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
                            GFLOP by op type, against the rate ONNX Runtime's Conv and MatMul kernels reach on this machine
           --sampler:       with --model, the sampler of every generation (default Euler), e.g. "DPM++ 2M"
+          --import-checkpoint: first use (header, detection, conversion to the diffusers-ONNX cache) of a single-file
+                           checkpoint with the shipped graph sets, then a second use from the cache: time and peak RSS
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -47,6 +52,8 @@ public sealed record BenchOptions(
             int n;
             switch (args[i])
             {
+                case "--import-checkpoint" when value is not null: o = o with { CheckpointPath = Path.GetFullPath(value) }; break;
+                case "--checkpoint-cache" when value is not null: o = o with { CheckpointCachePath = Path.GetFullPath(value) }; break;
                 case "--model" when value is not null: o = o with { ModelPath = Path.GetFullPath(value) }; break;
                 case "--steps" when int.TryParse(value, out n) && n > 1: o = o with { Steps = n }; break;
                 case "--threads" when int.TryParse(value, out n) && n >= 0: o = o with { Threads = n }; break;

@@ -11,6 +11,8 @@ if (options is null || (options.ProfileUNet && options.ModelPath is null))
     return 2;
 }
 
+if (options.CheckpointPath is not null) return ImportBenchmark.Run(options);
+
 if (options.ModelPath is { } modelPath)
 {
     // The real-scale report on one model folder (issue 8), e.g. the SD-sized folders from tools/make_sd_models.

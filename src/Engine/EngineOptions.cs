@@ -65,6 +65,24 @@ public sealed class EngineOptions
     /// <summary>Use <c>taesd_decoder/model.onnx</c> for step previews when a model folder ships one (better pictures, costs more than the projection).</summary>
     public bool UseTaesdPreviews { get; set; } = true;
 
+    /// <summary>Folder of the architecture graph sets single-file checkpoints are converted with. Empty: <c>Architectures/</c> beside the app.</summary>
+    public string ArchitecturesPath { get; set; } = "";
+
+    /// <summary>Where checkpoints converted to diffusers-ONNX folders are kept. Empty: <c>.cache/checkpoints</c> of the repository when run from a checkout, else the user's local application data.</summary>
+    public string CheckpointCachePath { get; set; } = "";
+
+    public string ResolveArchitecturesPath() =>
+        string.IsNullOrWhiteSpace(ArchitecturesPath) ? Path.Combine(AppContext.BaseDirectory, "Architectures") : Path.GetFullPath(ArchitecturesPath);
+
+    public string ResolveCheckpointCachePath()
+    {
+        if (!string.IsNullOrWhiteSpace(CheckpointCachePath)) return Path.GetFullPath(CheckpointCachePath);
+        var root = Hosting.RepositoryRoot.Find(Directory.GetCurrentDirectory());
+        return root is not null
+            ? Path.Combine(root, ".cache", "checkpoints")
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "SdBlazor", "checkpoints");
+    }
+
     public string ResolveOptimizedModelCachePath()
     {
         if (!string.IsNullOrWhiteSpace(OptimizedModelCachePath)) return Path.GetFullPath(OptimizedModelCachePath);

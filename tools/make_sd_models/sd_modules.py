@@ -136,15 +136,16 @@ class BasicTransformerBlock(nn.Module):
 
 
 class Transformer2DModel(nn.Module):
-    """GroupNorm, projection in (1x1 conv for SD 1.x, linear for SD 2.x), one transformer block, projection out, residual."""
+    """GroupNorm, projection in (1x1 conv for SD 1.x, linear for SD 2.x/XL), `depth` transformer blocks (1 for SD 1.x/2.x,
+    up to 10 for SDXL), projection out, residual."""
 
-    def __init__(self, channels, heads, context_dim, linear_projection):
+    def __init__(self, channels, heads, context_dim, linear_projection, depth=1):
         super().__init__()
         self.linear = linear_projection
         self.norm = group_norm(channels, eps=1e-6)
         proj = (lambda: nn.Linear(channels, channels)) if linear_projection else (lambda: nn.Conv2d(channels, channels, 1))
         self.proj_in = proj()
-        self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(channels, heads, context_dim)])
+        self.transformer_blocks = nn.ModuleList([BasicTransformerBlock(channels, heads, context_dim) for _ in range(depth)])
         self.proj_out = proj()
 
     def forward(self, x, context):
@@ -187,10 +188,10 @@ class Upsample2D(nn.Module):
 class DownBlock(nn.Module):
     """CrossAttnDownBlock2D (heads set) or DownBlock2D (heads None)."""
 
-    def __init__(self, cin, cout, temb, layers, heads, context_dim, linear, downsample):
+    def __init__(self, cin, cout, temb, layers, heads, context_dim, linear, downsample, depth=1):
         super().__init__()
         self.resnets = nn.ModuleList([ResnetBlock2D(cin if i == 0 else cout, cout, temb) for i in range(layers)])
-        self.attentions = nn.ModuleList([Transformer2DModel(cout, heads, context_dim, linear) for _ in range(layers)]) if heads else None
+        self.attentions = nn.ModuleList([Transformer2DModel(cout, heads, context_dim, linear, depth) for _ in range(layers)]) if heads else None
         self.downsamplers = nn.ModuleList([Downsample2D(cout)]) if downsample else None
 
     def forward(self, x, temb, context):
@@ -209,13 +210,13 @@ class DownBlock(nn.Module):
 class UpBlock(nn.Module):
     """CrossAttnUpBlock2D (heads set) or UpBlock2D; each resnet takes the previous output concatenated with one skip."""
 
-    def __init__(self, cin, cout, prev, temb, layers, heads, context_dim, linear, upsample):
+    def __init__(self, cin, cout, prev, temb, layers, heads, context_dim, linear, upsample, depth=1):
         super().__init__()
         self.resnets = nn.ModuleList()
         for i in range(layers):
             skip = cin if i == layers - 1 else cout
             self.resnets.append(ResnetBlock2D((prev if i == 0 else cout) + skip, cout, temb))
-        self.attentions = nn.ModuleList([Transformer2DModel(cout, heads, context_dim, linear) for _ in range(layers)]) if heads else None
+        self.attentions = nn.ModuleList([Transformer2DModel(cout, heads, context_dim, linear, depth) for _ in range(layers)]) if heads else None
         self.upsamplers = nn.ModuleList([Upsample2D(cout)]) if upsample else None
 
     def forward(self, x, skips, temb, context):
@@ -229,9 +230,9 @@ class UpBlock(nn.Module):
 
 
 class MidBlock(nn.Module):
-    def __init__(self, channels, temb, heads, context_dim, linear):
+    def __init__(self, channels, temb, heads, context_dim, linear, depth=1):
         super().__init__()
-        self.attentions = nn.ModuleList([Transformer2DModel(channels, heads, context_dim, linear)])
+        self.attentions = nn.ModuleList([Transformer2DModel(channels, heads, context_dim, linear, depth)])
         self.resnets = nn.ModuleList([ResnetBlock2D(channels, channels, temb), ResnetBlock2D(channels, channels, temb)])
 
     def forward(self, x, temb, context):
@@ -480,6 +481,94 @@ class CLIPTextModel(nn.Module):
         idx = torch.argmax(input_ids, dim=-1)
         pooled = torch.gather(x, 1, idx.reshape(-1, 1, 1).expand(-1, 1, x.shape[2]))[:, 0]
         return x, pooled
+
+
+# ------------------------------------------------------------------------------------------------ SDXL
+def timestep_embedding(t, dim):
+    """diffusers Timesteps(dim, flip_sin_to_cos=True, downscale_freq_shift=0) over a flat float tensor: [cos, sin]."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    args = t.float().reshape(-1)[:, None] * freqs[None, :]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+class SDXLUNet2DConditionModel(nn.Module):
+    """diffusers UNet2DConditionModel as SDXL base configures it: DownBlock2D + CrossAttnDownBlock2D x2 (320/640/1280),
+    transformer depth per level `depths` (0 = no attention; SDXL 0/2/10, the mid block takes the last), heads per
+    level (64-wide: 5/10/20), linear projections, and the "text_time" additional embedding: the pooled text
+    embedding concatenated with Timesteps(256) of the six size/crop numbers, through add_embedding, added to the time
+    embedding. ONNX inputs as Optimum names them: sample, timestep, encoder_hidden_states, text_embeds, time_ids."""
+
+    def __init__(self, block_out_channels, layers_per_block, context_dim, heads, depths, pooled_dim, time_ids_dim=256):
+        super().__init__()
+        ch = list(block_out_channels)
+        n = len(ch)
+        temb = ch[0] * 4
+        self.time_channels = ch[0]
+        self.time_ids_dim = time_ids_dim
+        self.conv_in = nn.Conv2d(4, ch[0], 3, padding=1)
+        self.time_embedding = TimestepEmbedding(ch[0], temb)
+        self.add_embedding = TimestepEmbedding(pooled_dim + 6 * time_ids_dim, temb)
+        self.down_blocks = nn.ModuleList()
+        for i in range(n):
+            self.down_blocks.append(DownBlock(ch[max(i - 1, 0)], ch[i], temb, layers_per_block, heads[i] if depths[i] else None,
+                                              context_dim, True, downsample=i < n - 1, depth=depths[i]))
+        self.mid_block = MidBlock(ch[-1], temb, heads[-1], context_dim, True, depth=depths[-1])
+        self.up_blocks = nn.ModuleList()
+        rev, rev_heads, rev_depths = ch[::-1], list(heads)[::-1], list(depths)[::-1]
+        for i in range(n):
+            self.up_blocks.append(UpBlock(rev[min(i + 1, n - 1)], rev[i], rev[max(i - 1, 0)], temb, layers_per_block + 1,
+                                          rev_heads[i] if rev_depths[i] else None, context_dim, True,
+                                          upsample=i < n - 1, depth=rev_depths[i]))
+        self.conv_norm_out = group_norm(ch[0])
+        self.conv_out = nn.Conv2d(ch[0], 4, 3, padding=1)
+
+    def forward(self, sample, timestep, encoder_hidden_states, text_embeds, time_ids):
+        b = sample.shape[0]
+        temb = self.time_embedding(timestep_embedding(timestep.float().reshape(-1).expand(b), self.time_channels))
+        time_embeds = timestep_embedding(time_ids.reshape(-1), self.time_ids_dim).reshape(b, -1)
+        temb = temb + self.add_embedding(torch.cat([text_embeds, time_embeds], dim=-1))
+        x = self.conv_in(sample)
+        skips = [x]
+        for block in self.down_blocks:
+            x, s = block(x, temb, encoder_hidden_states)
+            skips.extend(s)
+        x = self.mid_block(x, temb, encoder_hidden_states)
+        for block in self.up_blocks:
+            x = block(x, skips, temb, encoder_hidden_states)
+        return self.conv_out(F.silu(self.conv_norm_out(x)))
+
+
+class CLIPTextModelHiddenStates(CLIPTextModel):
+    """CLIPTextModel that also returns every hidden state (embeddings, then each layer's output before the final
+    LayerNorm), as Optimum's SDXL text_encoder export does: SDXL takes hidden_states[-2]."""
+
+    def forward(self, input_ids):
+        n = input_ids.shape[1]
+        x = self.embeddings.token_embedding(input_ids.long()) + self.embeddings.position_embedding.weight[:n][None]
+        mask = torch.full((self.positions, self.positions), float("-inf")).triu(1)[:n, :n][None, None]
+        states = [x]
+        for layer in self.encoder.layers:
+            x = layer(x, mask)
+            states.append(x)
+        x = self.final_layer_norm(x)
+        idx = torch.argmax(input_ids, dim=-1)
+        pooled = torch.gather(x, 1, idx.reshape(-1, 1, 1).expand(-1, 1, x.shape[2]))[:, 0]
+        return (x, pooled, *states)
+
+
+class CLIPTextModelWithProjection(nn.Module):
+    """transformers CLIPTextModelWithProjection (SDXL's text_encoder_2, OpenCLIP bigG): text_embeds = the pooled
+    output through text_projection (no bias), then last_hidden_state and every hidden state."""
+
+    def __init__(self, width, layers, heads, inner, act="gelu", proj=None):
+        super().__init__()
+        self.text_model = CLIPTextModelHiddenStates(width=width, layers=layers, heads=heads, inner=inner, act=act)
+        self.text_projection = nn.Linear(width, proj or width, bias=False)
+
+    def forward(self, input_ids):
+        last, pooled, *states = self.text_model(input_ids)
+        return (self.text_projection(pooled), last, *states)
 
 
 def n_params(module):

@@ -15,9 +15,14 @@ public sealed class ModelFolder
     public const int DefaultSampleSize = 64;
     public const int VaeScale = 8;
 
-    private ModelFolder(string path) => Path = path;
+    private ModelFolder(string path, string? name = null)
+    {
+        Path = path;
+        Name = name ?? System.IO.Path.GetFileName(path);
+    }
 
-    public string Name => System.IO.Path.GetFileName(Path);
+    /// <summary>The model's name in requests: the folder's name, or the checkpoint's for a folder converted from one.</summary>
+    public string Name { get; }
     public string Path { get; }
 
     public string TokenizerFolder => Combine("tokenizer");
@@ -56,9 +61,9 @@ public sealed class ModelFolder
     }
 
     /// <summary>Full validation before loading sessions: everything in <see cref="Describe"/> plus every ONNX file and its external data.</summary>
-    public static ModelFolder Open(string path)
+    public static ModelFolder Open(string path, string? name = null)
     {
-        var folder = new ModelFolder(System.IO.Path.GetFullPath(path));
+        var folder = new ModelFolder(System.IO.Path.GetFullPath(path), name);
         folder.ReadLayout(inspectOnnx: true);
         return folder;
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Models;
+using SdBlazor.Engine.Models.Sources;
 using SdBlazor.Engine.Onnx;
 using SdBlazor.Engine.Prompts;
 using SdBlazor.Engine.Tokenization;
@@ -88,7 +89,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IStepProgressSink? progress,
         CancellationToken cancellationToken, Func<bool>? skipImage = null)
     {
-        var validated = _validator.Validate(request);
+        await PrepareCheckpointAsync(string.IsNullOrWhiteSpace(request?.Model) ? _registry.DefaultModel : request.Model, progress, cancellationToken).ConfigureAwait(false);
+        var validated = _validator.Validate(request!);
         try
         {
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -185,6 +187,46 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     }
 
     /// <summary>
+    /// A single-file model is converted (first use) or its cached conversion checked before the request is validated
+    /// against it. Under the generation gate: a conversion needs the memory and disk bandwidth a generation would use.
+    /// A checkpoint that cannot be used fails as bad input, naming the model.
+    /// </summary>
+    private async Task PrepareCheckpointAsync(string name, IStepProgressSink? progress, CancellationToken cancellationToken)
+    {
+        if (_registry.FindCheckpoint(name) is not { } entry) return;
+        if (entry.Error is not null) throw new GenerationValidationException(entry.Error);
+        if (_registry.TryGet(name, out _)) return;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var phases = progress is null ? null : new PhaseReporter(progress);
+            await Task.Run(() =>
+            {
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    _registry.Prepare(entry, phases, cancellationToken);
+                }
+                catch (CheckpointException ex)
+                {
+                    throw new GenerationValidationException(ex.Message);
+                }
+                _logger.LogInformation("Checkpoint {Model} ready in {Duration:F1} s", name, clock.Elapsed.TotalSeconds);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Reports synchronously on the converting thread (an <see cref="Progress{T}"/> would post to a context that may not exist).</summary>
+    private sealed class PhaseReporter(IStepProgressSink sink) : IProgress<ConversionProgress>
+    {
+        public void Report(ConversionProgress value) => sink.OnPhase(value.Phase, value.Done, value.Total);
+    }
+
+    /// <summary>
     /// Loads <paramref name="modelName"/> (the default model when null) now rather than at the first request and, when
     /// <see cref="EngineOptions.WarmUpOnLoad"/> is set, runs the text encoder and one UNet call at the model's native size
     /// with the CFG batch. Waits for a running generation. A model that is already resident is neither reloaded nor warmed again.
@@ -195,6 +237,17 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     public async Task<PreloadTimings> PreloadAsync(string? modelName = null, int? warmUpSize = null, CancellationToken cancellationToken = default)
     {
         var name = string.IsNullOrWhiteSpace(modelName) ? _registry.DefaultModel : modelName;
+        if (_registry.FindCheckpoint(name) is not null)
+        {
+            try
+            {
+                await PrepareCheckpointAsync(name, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (GenerationValidationException ex)
+            {
+                throw new ArgumentException(ex.Message, nameof(modelName), ex);
+            }
+        }
         if (!_registry.TryGet(name, out var folder))
             throw new ArgumentException($"Unknown model '{name}' in {_registry.ModelsPath}.", nameof(modelName));
         if (warmUpSize is { } px && (px < ModelFolder.VaeScale || px % ModelFolder.VaeScale != 0))

@@ -37,11 +37,15 @@ public interface IGenerationEngine
         Func<bool>? skipImage = null);
 }
 
-/// <summary>A model folder the engine can load.</summary>
-/// <param name="Name">Folder name, the model's identity in requests.</param>
-/// <param name="NativeWidth">Pixels; from <c>unet/config.json</c> <c>sample_size</c> × 8 (512 when absent).</param>
-/// <param name="Sha256">SHA-256 of <c>unet/model.onnx</c> (hex, lower case), for A1111-style model hashes; computed lazily and cached.</param>
-public sealed record ModelDescriptor(string Name, string Path, int NativeWidth, int NativeHeight, bool SupportsImg2Img, string? Sha256);
+/// <summary>A model the engine can load: a diffusers-ONNX folder, or a single-file checkpoint (converted on first use).</summary>
+/// <param name="Name">Folder name or the checkpoint's file name without extension: the model's identity in requests.</param>
+/// <param name="Path">The folder, or the checkpoint file.</param>
+/// <param name="NativeWidth">Pixels; from <c>unet/config.json</c> <c>sample_size</c> × 8 (512 when absent), or the checkpoint's architecture.</param>
+/// <param name="Sha256">SHA-256 of <c>unet/model.onnx</c>, or of the checkpoint file (hex, lower case), for A1111-style model hashes; null until computed.</param>
+/// <param name="FileName">For a checkpoint, its file name (<c>NAME.safetensors</c>, as A1111 titles it); null for a folder.</param>
+/// <param name="Error">Why this model cannot be used (a pickle file, a damaged or unknown checkpoint), naming it; null when usable.</param>
+public sealed record ModelDescriptor(string Name, string Path, int NativeWidth, int NativeHeight, bool SupportsImg2Img, string? Sha256,
+    string? FileName = null, string? Error = null);
 
 /// <summary>
 /// Receives per-step progress. Called synchronously on the engine thread: implementations must be fast
@@ -50,6 +54,11 @@ public sealed record ModelDescriptor(string Name, string Path, int NativeWidth, 
 public interface IStepProgressSink
 {
     void OnStep(in StepProgress progress);
+
+    /// <summary>Work before the first step that takes a while, by phase (<c>"Converting unet"</c>: a checkpoint's first use); <paramref name="total"/> 0 when unknown.</summary>
+    void OnPhase(string phase, int done, int total)
+    {
+    }
 }
 
 /// <param name="ImageIndex">Index of the first image of the current batch within the whole request.</param>

@@ -30,7 +30,7 @@ public sealed class LoadedModel : IDisposable
     /// <param name="fixedUNetShapes">Whether the UNet gets a session per shape (<see cref="EngineOptions.FixedUNetShapes"/>).</param>
     public static LoadedModel Load(ModelFolder described, SessionFactory sessions, bool useTaesd, FixedShapes fixedUNetShapes = FixedShapes.Auto)
     {
-        var folder = ModelFolder.Open(described.Path);
+        var folder = ModelFolder.Open(described.Path, described.Name);
         var model = new LoadedModel(folder);
         try
         {

@@ -31,6 +31,9 @@ public sealed record JobStepEvent : JobEvent
     /// <summary>Increases with every preview frame of the job; 0 before the first frame.</summary>
     public long FrameNo { get; init; }
 
+    /// <summary>Work before the first step that takes a while (<c>"Converting unet (64/686)"</c> on a checkpoint's first use); null for a sampling step.</summary>
+    public string? Phase { get; init; }
+
     public double ItPerSecond { get; init; }
     public double EtaSeconds { get; init; }
     public byte[]? Preview { get; init; }

@@ -18,7 +18,12 @@ public sealed partial class ModelCatalog(IGenerationEngine engine, SdApiSettings
 
     public static string? ShortHash(ModelDescriptor model) => model.Sha256 is { Length: >= 10 } sha ? sha[..10] : null;
 
-    public static string Title(ModelDescriptor model) => ShortHash(model) is { } hash ? $"{model.Name} [{hash}]" : model.Name;
+    /// <summary>A1111's title: the checkpoint's file name (a folder's name), then the short hash once known.</summary>
+    public static string Title(ModelDescriptor model)
+    {
+        var name = model.FileName ?? model.Name;
+        return ShortHash(model) is { } hash ? $"{name} [{hash}]" : name;
+    }
 
     /// <summary>
     /// Finds a model by A1111 title (<c>name [hash]</c>), plain name, or file-style name (<c>name.safetensors</c>,
@@ -46,7 +51,7 @@ public sealed partial class ModelCatalog(IGenerationEngine engine, SdApiSettings
     /// <summary>The checkpoint API requests use: the persisted selection when still installed, else the engine's default, else the first model.</summary>
     public ModelDescriptor? Selected()
     {
-        var models = List();
+        var models = List().Where(m => m.Error is null).ToList();
         var chosen = settings.Current.SelectedModel;
         return models.FirstOrDefault(m => string.Equals(m.Name, chosen, StringComparison.OrdinalIgnoreCase))
             ?? models.FirstOrDefault(m => string.Equals(m.Name, engineOptions.Value.DefaultModel, StringComparison.OrdinalIgnoreCase))

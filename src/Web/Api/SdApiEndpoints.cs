@@ -46,7 +46,7 @@ public static class SdApiEndpoints
             .WithSummary("Abandon the running job's current batch").Produces(StatusCodes.Status200OK);
 
         api.MapGet("/sd-models", (ModelCatalog models) => Results.Json(models.List().Select(m => new SdModelItem(
-                ModelCatalog.Title(m), m.Name, ModelCatalog.ShortHash(m), m.Sha256, m.Path, null)).ToList()))
+                ModelCatalog.Title(m), m.Name, ModelCatalog.ShortHash(m), m.Sha256, m.Path, null, m.Error)).ToList()))
             .WithSummary("Installed models").Produces<List<SdModelItem>>();
 
         api.MapPost("/refresh-checkpoints", (ModelCatalog models) => { models.Refresh(); return Results.Json(new { }); })
@@ -74,6 +74,7 @@ public static class SdApiEndpoints
                         return SdApiResults.Validation("sd_model_checkpoint", "str type expected", "type_error.str");
                     var model = models.Find(checkpoint.GetString());
                     if (model is null) return SdApiResults.NotFound(models.NotFoundMessage(checkpoint.GetString()!));
+                    if (model.Error is not null) return SdApiResults.Validation("sd_model_checkpoint", model.Error);
                     models.Select(model);
                 }
                 // Other A1111 settings have no counterpart here and are ignored, as unknown request fields are.

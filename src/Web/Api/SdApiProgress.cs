@@ -87,7 +87,7 @@ public sealed class SdApiProgress : IDisposable
                         SamplingSteps = request?.Steps ?? 0,
                     };
                     break;
-                case JobStepEvent step when _current?.JobId == e.JobId:
+                case JobStepEvent step when _current?.JobId == e.JobId && step.Phase is null:
                     if (step.BatchIndex != _current.JobNo) _current.Skipped = false;
                     _current.JobNo = step.BatchIndex;
                     _current.JobCount = Math.Max(1, step.BatchCount);

@@ -35,6 +35,8 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
             var wanted = checkpoint.GetString()!;
             model = string.IsNullOrWhiteSpace(wanted) ? models.Selected() : models.Find(wanted);
             if (model is null) return (null, SdApiResults.NotFound(models.NotFoundMessage(wanted)));
+            if (model.Error is not null)
+                return (null, SdApiResults.Validation([new(["body", "override_settings", "sd_model_checkpoint"], model.Error, "value_error")]));
         }
         else
         {

@@ -15,6 +15,14 @@ internal sealed class StepProgressRelay(RunningJob run, PreviewStore previews, J
     private int _stepsDone;
     private long _frameNo;
 
+    public void OnPhase(string phase, int done, int total) => notifier.Publish(new JobStepEvent
+    {
+        JobId = run.JobId,
+        BatchCount = batchCount,
+        FrameNo = _frameNo,
+        Phase = total > 1 ? $"{phase} ({done}/{total})" : phase,
+    });
+
     public void OnStep(in StepProgress progress)
     {
         run.LastStep = ++_stepsDone;

@@ -15,6 +15,8 @@ public sealed class SubmissionValidator(IGenerationEngine engine)
             var model = models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
             if (model is null)
                 errors.Add($"Model '{name}' is not installed; available: {string.Join(", ", models.Select(m => m.Name))}.");
+            else if (model.Error is not null)
+                errors.Add(model.Error);
             else if (request.InitImage is not null && !model.SupportsImg2Img)
                 errors.Add($"Model '{model.Name}' has no VAE encoder, so it cannot start from an init image.");
         }

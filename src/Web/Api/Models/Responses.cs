@@ -34,7 +34,9 @@ public sealed record SdModelItem(
     [property: JsonPropertyName("hash")] string? Hash,
     [property: JsonPropertyName("sha256")] string? Sha256,
     [property: JsonPropertyName("filename")] string Filename,
-    [property: JsonPropertyName("config")] string? Config);
+    [property: JsonPropertyName("config")] string? Config,
+    // Not in A1111: why a file in the models folder cannot be used (a pickle file, a damaged or unknown checkpoint).
+    [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
 
 public sealed record SamplerItem(
     [property: JsonPropertyName("name")] string Name,
