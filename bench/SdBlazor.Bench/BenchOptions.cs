@@ -22,18 +22,24 @@ public sealed record BenchOptions(
     bool ProfileUNet = false,
     string? OptimizedCachePath = null,
     bool OptimizedCache = true,
-    string Sampler = "Euler")
+    string Sampler = "Euler",
+    bool PeakRss = false,
+    int Batch = 1,
+    bool Img2Img = false)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
                               [--bare-runs N] [--memory-pattern on|off] [--previews on|off] [--warmup-phase on|off]
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
                               [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
+                              [--peak-rss [--batch N] [--img2img]]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
                            GFLOP by op type, against the rate ONNX Runtime's Conv and MatMul kernels reach on this machine
           --sampler:       with --model, the sampler of every generation (default Euler), e.g. "DPM++ 2M"
+          --peak-rss:      with --model, one 2-step generation at --size and --batch (txt2img, or img2img): RSS after
+                           loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve)
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -43,6 +49,8 @@ public sealed record BenchOptions(
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--profile-unet") { o = o with { ProfileUNet = true }; continue; }
+            if (args[i] == "--peak-rss") { o = o with { PeakRss = true }; continue; }
+            if (args[i] == "--img2img") { o = o with { Img2Img = true }; continue; }
             var value = i + 1 < args.Length ? args[i + 1] : null;
             int n;
             switch (args[i])
@@ -52,6 +60,7 @@ public sealed record BenchOptions(
                 case "--threads" when int.TryParse(value, out n) && n >= 0: o = o with { Threads = n }; break;
                 case "--repeats" when int.TryParse(value, out n) && n > 0: o = o with { Repeats = n }; break;
                 case "--size" when int.TryParse(value, out n) && n >= 64 && n % 8 == 0: o = o with { Size = n }; break;
+                case "--batch" when int.TryParse(value, out n) && n is >= 1 and <= 8: o = o with { Batch = n }; break;
                 case "--bare-runs" when int.TryParse(value, out n) && n > 0: o = o with { BareRuns = n }; break;
                 case "--memory-pattern" when OnOff(value) is { } on: o = o with { MemoryPattern = on }; break;
                 case "--previews" when OnOff(value) is { } on: o = o with { Previews = on }; break;
