@@ -39,7 +39,7 @@ public sealed class RequestValidator(ModelRegistry registry)
         {
             var available = registry.Names;
             Fail(available.Count == 0
-                ? $"Unknown model '{modelName}': no models are installed in {registry.ModelsPath}."
+                ? $"Unknown model '{modelName}': no models are installed."
                 : $"Unknown model '{modelName}'. Available models: {string.Join(", ", available.Order(StringComparer.OrdinalIgnoreCase))}.");
         }
 
