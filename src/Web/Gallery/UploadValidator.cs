@@ -63,7 +63,7 @@ public sealed class UploadValidator(IOptions<GalleryOptions> options)
         }
         catch (ImageFormatException ex)
         {
-            throw new GalleryInputException($"The {format} file was refused: {ex.Message}", ex);
+            throw new GalleryInputException($"The {format} file is damaged or not allowed: {ex.Message}", ex);
         }
         return new ValidatedUpload(bytes, format, probe.Width, probe.Height, probe);
     }
