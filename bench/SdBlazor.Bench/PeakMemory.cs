@@ -51,11 +51,15 @@ public static class PeakMemory
         var loaded = MemoryProbe.CurrentRssBytes();
         memory.ResetPeaks();
         var clock = Stopwatch.StartNew();
-        using (await engine.GenerateAsync(new GenerationRequest
+        using (var result = await engine.GenerateAsync(new GenerationRequest
         {
-            Model = folder.Name, Prompt = "a red circle on a blue background, center", Steps = 2, CfgScale = 7.5, Seed = 1,
+            Model = folder.Name, Prompt = "a red circle on a blue background, center", Steps = options.SaveImagePath is null ? 2 : options.Steps, CfgScale = 7.5, Seed = 1,
             Width = size, Height = size, BatchSize = options.Batch, InitImage = init, Strength = 1,
-        }, null, CancellationToken.None)) { }
+        }, null, CancellationToken.None))
+        {
+            // To compare two exports of the same weights (matmul vs fused attention) pixel by pixel.
+            if (options.SaveImagePath is { } path) await result.Images[0].Image.SaveAsPngAsync(path);
+        }
         var peak = MemoryProbe.PeakRssBytes();
         // One parseable line: model size batch img2img loadedRSS peakRSS seconds.
         Console.WriteLine($"peak-rss {folder.Name} {size} {options.Batch} {(options.Img2Img ? "img2img" : "txt2img")} {loaded} {peak} {clock.Elapsed.TotalSeconds:F1}");

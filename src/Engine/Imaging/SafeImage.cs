@@ -23,6 +23,9 @@ public static class SafeImage
     // Metadata was read by Probe already; the decoders must not parse (or inflate) it a second time.
     private static readonly Configuration Decoding = CreateDecodingConfiguration();
 
+    // JPEG/WebP headers are identified with their metadata (EXIF UserComment carries A1111 parameters), unpooled.
+    private static readonly Configuration Identifying = CreateIdentifyingConfiguration();
+
     public static ImageProbe Probe(byte[] bytes, ImageLimits? limits = null)
     {
         limits ??= ImageLimits.Default;
@@ -37,7 +40,7 @@ public static class SafeImage
         IImageInfo? info;
         try
         {
-            info = Image.Identify(Decoding, new MemoryStream(bytes, writable: false));
+            info = Image.Identify(Identifying, new MemoryStream(bytes, writable: false));
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {
@@ -88,11 +91,17 @@ public static class SafeImage
     private static bool IsAnimatedWebp(ReadOnlySpan<byte> bytes) =>
         bytes.Length >= 21 && bytes.Slice(12, 4).SequenceEqual("VP8X"u8) && (bytes[20] & 0x02) != 0;
 
+    private static Configuration CreateIdentifyingConfiguration()
+    {
+        var configuration = Configuration.Default.Clone();
+        configuration.MemoryAllocator = new SixLabors.ImageSharp.Memory.SimpleGcMemoryAllocator();
+        return configuration;
+    }
+
     private static Configuration CreateDecodingConfiguration()
     {
         var configuration = Configuration.Default.Clone();
-        // No pooling: buffers of hostile uploads go back to the GC instead of staying in ImageSharp's pools
-        // (measured: the pooled default kept hundreds of MB after the robustness corpus).
+        // No pooling: buffers of hostile uploads go back to the GC instead of staying in ImageSharp's pools.
         configuration.MemoryAllocator = new SixLabors.ImageSharp.Memory.SimpleGcMemoryAllocator();
         configuration.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
         configuration.ImageFormatsManager.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });

@@ -19,7 +19,7 @@ public sealed record AdmissionPlan(long NeedBytes, long BudgetBytes, int ImagesP
 /// </summary>
 public sealed class MemoryAdmission(IGenerationEngine engine, IOptionsMonitor<GenerationOptions> options, IOptions<EngineOptions> engineOptions)
 {
-    private readonly ConcurrentDictionary<string, long> _modelBytes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (long Bytes, bool Fused)> _models = new(StringComparer.Ordinal);
 
     /// <param name="owner">The owner's budget (<see cref="GenerationOptions.MemoryBudgetBytes"/>) or a member's (smaller by default).</param>
     /// <exception cref="GenerationValidationException">Not even one image per UNet batch fits.</exception>
@@ -29,12 +29,12 @@ public sealed class MemoryAdmission(IGenerationEngine engine, IOptionsMonitor<Ge
         var model = engine.ListModels().FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
         var width = request.Width ?? model?.NativeWidth ?? 512;
         var height = request.Height ?? model?.NativeHeight ?? 512;
-        var modelBytes = model is null ? 0 : _modelBytes.GetOrAdd(model.Path, FolderBytes);
+        var (modelBytes, fused) = model is null ? (0, false) : _models.GetOrAdd(model.Path, path => (FolderBytes(path), HasFusedAttention(path)));
         var profile = options.CurrentValue.MemoryProfile;
         var budget = Budget(owner);
 
         long Need(int images) => JobMemoryEstimator.PeakBytes(
-            new JobMemoryInput(modelBytes, width, height, images, request.InitImage is not null, initImagePixels), profile);
+            new JobMemoryInput(modelBytes, width, height, images, request.InitImage is not null, initImagePixels, fused), profile);
 
         var batch = Math.Max(1, request.BatchSize);
         for (var images = batch; images >= 1; images--)
@@ -62,6 +62,35 @@ public sealed class MemoryAdmission(IGenerationEngine engine, IOptionsMonitor<Ge
     }
 
     public static string GiB(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.00} GiB");
+
+    /// <summary>
+    /// Whether the UNet graph uses ONNX Runtime's fused attention: the op type is a plain string in the protobuf, so
+    /// a byte search finds it without parsing the graph (an unknown or unreadable graph counts as not fused: the larger estimate).
+    /// </summary>
+    private static bool HasFusedAttention(string modelPath)
+    {
+        ReadOnlySpan<byte> needle = "MultiHeadAttention"u8;
+        try
+        {
+            using var file = File.OpenRead(Path.Combine(modelPath, "unet", "model.onnx"));
+            var buffer = new byte[1 << 20];
+            var kept = 0;
+            int read;
+            while ((read = file.Read(buffer, kept, buffer.Length - kept)) > 0)
+            {
+                var filled = kept + read;
+                if (buffer.AsSpan(0, filled).IndexOf(needle) >= 0) return true;
+                // Keep the tail, in case the name straddles two reads.
+                kept = Math.Min(needle.Length - 1, filled);
+                buffer.AsSpan(filled - kept, kept).CopyTo(buffer);
+            }
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     private static long FolderBytes(string path)
     {
