@@ -91,18 +91,17 @@ public static class SafeImage
     private static bool IsAnimatedWebp(ReadOnlySpan<byte> bytes) =>
         bytes.Length >= 21 && bytes.Slice(12, 4).SequenceEqual("VP8X"u8) && (bytes[20] & 0x02) != 0;
 
-    private static Configuration CreateIdentifyingConfiguration()
+    // No pooling: buffers of hostile uploads go back to the GC instead of staying in ImageSharp's pools.
+    private static Configuration CreateIdentifyingConfiguration() => new(new PngConfigurationModule(), new JpegConfigurationModule(), new WebpConfigurationModule())
     {
-        var configuration = Configuration.Default.Clone();
-        configuration.MemoryAllocator = new SixLabors.ImageSharp.Memory.SimpleGcMemoryAllocator();
-        return configuration;
-    }
+        MemoryAllocator = new SixLabors.ImageSharp.Memory.SimpleGcMemoryAllocator(),
+    };
 
     private static Configuration CreateDecodingConfiguration()
     {
-        var configuration = Configuration.Default.Clone();
-        // No pooling: buffers of hostile uploads go back to the GC instead of staying in ImageSharp's pools.
-        configuration.MemoryAllocator = new SixLabors.ImageSharp.Memory.SimpleGcMemoryAllocator();
+        // A new configuration, not Configuration.Default.Clone(): ImageSharp 2's clone shares the format manager, so
+        // SetDecoder below would switch metadata off for the whole process.
+        var configuration = CreateIdentifyingConfiguration();
         configuration.ImageFormatsManager.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
         configuration.ImageFormatsManager.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
         configuration.ImageFormatsManager.SetDecoder(WebpFormat.Instance, new WebpDecoder { IgnoreMetadata = true });
