@@ -35,4 +35,7 @@ public sealed class GenerationOptions
     /// a message, and the worker waits until space returns before starting the next.
     /// </summary>
     public long MinFreeDiskBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>How often a worker paused for disk space looks again.</summary>
+    public TimeSpan DiskRecheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -32,6 +32,7 @@ public sealed class GenerationQueue
         _jobs.EnsureIndex(j => j.Order);
         _jobs.EnsureIndex(j => j.Account);
         MoveInlineInitImagesToFiles();
+        DeleteUnneededInitImages();
         _validator = validator;
         _running = running;
         _notifier = notifier;
@@ -278,6 +279,16 @@ public sealed class GenerationQueue
         db.DropCollection("initFiles");
         db.DropCollection("initChunks");
         db.Rebuild();
+    }
+
+    /// <summary>At start-up: inputs whose job completed (a crash between saving and deleting) or is gone.</summary>
+    private void DeleteUnneededInitImages()
+    {
+        foreach (var name in _inputs.FileNames())
+        {
+            var id = Path.GetFileNameWithoutExtension(name);
+            if (_jobs.FindById(id) is null or { Status: JobStatus.Completed }) _inputs.Delete(id);
+        }
     }
 
     private void Update(string id, Action<Job> change)

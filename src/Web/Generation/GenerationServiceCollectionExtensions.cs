@@ -15,6 +15,7 @@ public static class GenerationServiceCollectionExtensions
             .Validate(o => o.MemoryBudgetBytes >= 0 && o.MemberMemoryBudgetBytes >= 0 && o.MemoryBudgetPercent is > 0 and <= 100
                 && o.MemberMemoryBudgetPercent is > 0 and <= 100, "Generation:MemoryBudget* must be positive (percentages 1 to 100; 0 bytes: automatic).")
             .Validate(o => o.MinFreeDiskBytes >= 0, "Generation:MinFreeDiskBytes must be 0 or more.")
+            .Validate(o => o.DiskRecheckInterval > TimeSpan.Zero, "Generation:DiskRecheckInterval must be positive.")
             .ValidateOnStart();
         services.AddSingleton<QueueDatabase>();
         services.AddSingleton<RunningJobs>();

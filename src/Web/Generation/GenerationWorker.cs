@@ -19,9 +19,6 @@ public sealed class GenerationWorker(
     IOptionsMonitor<GenerationOptions> options,
     ILogger<GenerationWorker> logger) : BackgroundService
 {
-    /// <summary>How often a worker paused for disk space looks again (tests shorten it).</summary>
-    internal static TimeSpan DiskPollInterval { get; set; } = TimeSpan.FromSeconds(10);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Let the host finish starting before the first (CPU-heavy) job.
@@ -76,7 +73,7 @@ public sealed class GenerationWorker(
 
     private async Task WaitForDiskSpaceAsync(CancellationToken stoppingToken)
     {
-        while (LowDiskMessage() is not null) await Task.Delay(DiskPollInterval, stoppingToken);
+        while (LowDiskMessage() is not null) await Task.Delay(options.CurrentValue.DiskRecheckInterval, stoppingToken);
         logger.LogInformation("Disk space is back; the queue goes on");
     }
 

@@ -91,9 +91,8 @@ public sealed class QueueStorageTests
     [Fact]
     public async Task A_full_disk_fails_the_next_job_with_a_message_and_the_queue_resumes_when_space_returns()
     {
-        GenerationWorker.DiskPollInterval = TimeSpan.FromMilliseconds(100);
         var disk = new FakeDisk { Free = 10L << 20 };
-        await using var factory = new AppFactory();
+        await using var factory = new AppFactory(settings: new Dictionary<string, string?> { ["Generation:DiskRecheckInterval"] = "00:00:00.1" });
         await using var app = factory.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IDiskSpace>(disk)));
         using var client = app.CreateClient();
 
