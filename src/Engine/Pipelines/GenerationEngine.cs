@@ -87,7 +87,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     }
 
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IStepProgressSink? progress,
-        CancellationToken cancellationToken, Func<bool>? skipImage = null)
+        CancellationToken cancellationToken, Func<bool>? skipImage = null, int imagesPerUNetBatch = 0)
     {
         await PrepareCheckpointAsync(string.IsNullOrWhiteSpace(request?.Model) ? _registry.DefaultModel : request.Model, progress, cancellationToken).ConfigureAwait(false);
         var validated = _validator.Validate(request!);
@@ -103,7 +103,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         try
         {
             // The whole run is CPU-bound native work: keep it off the caller's thread.
-            return await Task.Run(() => Generate(validated, progress, skipImage, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return await Task.Run(() => Generate(validated, progress, skipImage, imagesPerUNetBatch, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -117,7 +117,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
     }
 
-    private GenerationResult Generate(ValidatedRequest validated, IStepProgressSink? progress, Func<bool>? skipImage, CancellationToken cancellationToken)
+    private GenerationResult Generate(ValidatedRequest validated, IStepProgressSink? progress, Func<bool>? skipImage, int imagesPerUNetBatch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
         var request = validated.Request;
@@ -151,19 +151,24 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var images = new List<GeneratedImage>();
         try
         {
+            // Each image draws its noise from its own generator (seed + index), so a batch split into parts gives the same images.
+            var part = imagesPerUNetBatch is > 0 ? Math.Min(imagesPerUNetBatch, request.BatchSize) : request.BatchSize;
             for (var b = 0; b < request.BatchCount; b++)
             {
-                var first = b * request.BatchSize;
-                var seeds = Enumerable.Range(first, request.BatchSize).Select(i => seed + i).ToArray();
-                var job = new BatchJob(b, first, seeds, conditional.Schedule[0].States, unconditional?.Schedule[0].States,
-                    conditional.Tokens, conditional.Hidden, moments, momentsChannels)
+                for (var offset = 0; offset < request.BatchSize; offset += part)
                 {
-                    ConditionalSchedule = conditional,
-                    UnconditionalSchedule = unconditional,
-                };
-                var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
-                if (batchImages is null) _logger.LogInformation("Batch {Batch} skipped on request", b);
-                else images.AddRange(batchImages);
+                    var first = b * request.BatchSize + offset;
+                    var seeds = Enumerable.Range(first, Math.Min(part, request.BatchSize - offset)).Select(i => seed + i).ToArray();
+                    var job = new BatchJob(b, first, seeds, conditional.Schedule[0].States, unconditional?.Schedule[0].States,
+                        conditional.Tokens, conditional.Hidden, moments, momentsChannels)
+                    {
+                        ConditionalSchedule = conditional,
+                        UnconditionalSchedule = unconditional,
+                    };
+                    var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
+                    if (batchImages is null) _logger.LogInformation("Batch {Batch} (images from {First}) skipped on request", b, first);
+                    else images.AddRange(batchImages);
+                }
             }
         }
         catch

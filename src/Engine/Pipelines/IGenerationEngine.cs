@@ -30,11 +30,16 @@ public interface IGenerationEngine
     /// </summary>
     /// <param name="progress">Called synchronously on the engine thread once per step; see <see cref="StepProgress"/>.</param>
     /// <param name="skipImage">Checked between steps: when it returns true the current image (batch) is abandoned and the next starts.</param>
+    /// <param name="imagesPerUNetBatch">
+    /// At most this many images per UNet batch (0: the whole batch). A batch is then denoised in parts one after
+    /// another, with the same seeds, so the images are the same; memory admission uses it when a whole batch would not fit.
+    /// </param>
     Task<GenerationResult> GenerateAsync(
         GenerationRequest request,
         IStepProgressSink? progress,
         CancellationToken cancellationToken,
-        Func<bool>? skipImage = null);
+        Func<bool>? skipImage = null,
+        int imagesPerUNetBatch = 0);
 }
 
 /// <summary>A model the engine can load: a diffusers-ONNX folder, or a single-file checkpoint (converted on first use).</summary>
