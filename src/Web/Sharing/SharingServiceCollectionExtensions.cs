@@ -25,7 +25,11 @@ public static class SharingServiceCollectionExtensions
         services.AddOptions<SharingOptions>().BindConfiguration(SharingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SharingDatabase>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<VerifiedCredentials>();
+        services.AddSingleton<LoginSessions>();
         services.AddSingleton<AccountStore>();
+        services.AddHttpContextAccessor();
         services.AddSingleton<SetupGate>();
         services.AddSingleton<ShareStore>();
         services.AddSingleton<ShareAccess>();

@@ -86,8 +86,10 @@ public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimePro
     /// </summary>
     public AccountScope ScopeOf(Share share) => ScopeOf(share.CreatedBy);
 
+    // The local owner before set-up has no account yet, and a reserved id that no member can have.
     private AccountScope ScopeOf(string createdBy) =>
-        db.Accounts.FindById(createdBy) is { Role: SharingRole.Owner } ? AccountScope.Everything : AccountScope.Member(createdBy);
+        createdBy == Auth.SharingClaims.OwnerWithoutAccountId || db.Accounts.FindById(createdBy) is { Role: SharingRole.Owner }
+            ? AccountScope.Everything : AccountScope.Member(createdBy);
 
     /// <summary>Whether the image with this id is part of the share right now (ids are checked, never trusted).</summary>
     public GalleryImage? ImageOf(Share share, string? id) => ImageOf(share, id, ScopeOf(share));
