@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -66,6 +67,10 @@ public static class SharingServiceCollectionExtensions
         var listen = new ListenAddresses(configuredUrls, options, folder.Path, endpoints.Provider);
         builder.Services.AddSingleton(_ => listen); // a factory, so that the container disposes it
         builder.Services.AddSingleton<LanModeSwitch>();
+        // Detailed circuit errors send exception messages to the browser: only for a developer whose app nobody else
+        // can reach (Development and LAN mode off at start; LAN mode switched on later keeps them off too).
+        var detailedErrorsAllowed = builder.Environment.IsDevelopment() && !listen.LanRequested;
+        builder.Services.PostConfigure<CircuitOptions>(o => o.DetailedErrors &= detailedErrorsAllowed);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
@@ -111,6 +116,12 @@ public static class SharingServiceCollectionExtensions
         app.UseMiddleware<SetupGateMiddleware>();
         app.UseAuthorization();
         app.UseRateLimiter();
+
+        // Before Kestrel starts: LAN endpoints exist only once an owner password does (set-up opens them at once).
+        var listenAddresses = app.Services.GetRequiredService<ListenAddresses>();
+        var accounts = app.Services.GetRequiredService<AccountStore>();
+        listenAddresses.AllowLan(accounts.HasOwner());
+        accounts.Changed += () => listenAddresses.AllowLan(accounts.HasOwner());
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
