@@ -30,7 +30,9 @@ public sealed class LoginSessions(SharingDatabase db, IOptions<SharingOptions> o
         var token = SecretTokens.New();
         var now = Now;
         db.Sessions.Insert(new LoginSession { Id = SecretTokens.Hash(token), AccountId = accountId, CreatedUtc = now, LastSeenUtc = now });
-        db.Sessions.DeleteMany(s => s.AccountId == accountId && s.LastSeenUtc < now.AddDays(-options.Value.LoginDays));
+        // A plain value, not now.AddDays(...), in the query: LiteDB translated that call wrongly and deleted every session.
+        var stale = now.AddDays(-options.Value.LoginDays);
+        db.Sessions.DeleteMany(s => s.AccountId == accountId && s.LastSeenUtc < stale);
         return token;
     }
 
