@@ -46,6 +46,9 @@ public sealed class SharingOptions
     /// <summary>Largest request body Kestrel accepts at all (the A1111 API and uploads have their own smaller limits).</summary>
     [Range(1024, long.MaxValue)] public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>How often an open page re-checks that its login still stands (logged out elsewhere, password changed).</summary>
+    [Range(1, 3600)] public int SessionRevalidationSeconds { get; set; } = 30;
+
     /// <summary>How long a login cookie lasts (sliding).</summary>
     [Range(1, 365)] public int LoginDays { get; set; } = 14;
 }

@@ -40,6 +40,8 @@ public static class SharingServiceCollectionExtensions
         // TryAdd: a test (or a later feature) that registers its own credentials keeps them.
         services.TryAddSingleton<ISdApiCredentials, SdApiAccountCredentials>();
         services.AddSharingAuthentication();
+        // After AddInteractiveServerComponents (Program.cs), so that this provider replaces the framework's.
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidation>();
         services.AddSharingRateLimits();
         services.AddSingleton<GenerationRateLimitHubFilter>();
         services.Configure<HubOptions>(o => o.AddFilter<GenerationRateLimitHubFilter>());
