@@ -35,6 +35,12 @@ public sealed class GenerationSession
             case JobFailedEvent failed:
                 EndIfActive(e.JobId);
                 return (failed.Reason, true);
+            case JobCancelledEvent { ImageIds.Length: > 0 } cancelled:
+                EndIfActive(e.JobId);
+                ResultImageIds = cancelled.ImageIds;
+                ResultParameters = cancelled.Parameters;
+                if (cancelled.Parameters is { } kept) LastSeed = kept.Seed;
+                return ($"Generation cancelled; the {cancelled.ImageIds.Length} finished image(s) are kept.", false);
             case JobCancelledEvent:
                 EndIfActive(e.JobId);
                 return ("Generation cancelled.", false);
