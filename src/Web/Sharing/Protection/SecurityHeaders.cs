@@ -24,7 +24,10 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
             headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/scalar") ? ApiPagePolicy : ContentSecurityPolicy;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "no-referrer";
+            // Not "no-referrer": under it browsers send "Origin: null" with every form POST (Fetch standard), so the
+            // origin check refused the login form from any device but this computer. "same-origin" still sends
+            // nothing (no share-link token) to other sites.
+            headers["Referrer-Policy"] = "same-origin";
             // Browsers ignore (and log an error for) COOP on plain-HTTP LAN origins; send it where it applies.
             if (context.Request.IsHttps || LocalRequests.IsLoopbackHost(context.Request.Host.Host)) headers["Cross-Origin-Opener-Policy"] = "same-origin";
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
