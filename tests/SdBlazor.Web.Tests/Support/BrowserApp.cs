@@ -39,7 +39,9 @@ public sealed class BrowserApp : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         var browser = await Chromium.LaunchAsync(playwright, browserArgs);
-        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        // A context of its own (not Browser.NewPageAsync), so a test can open a second tab in it.
+        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
         page.SetDefaultTimeout(60_000);
         return new BrowserApp(app, address.TrimEnd('/'), playwright, browser, page);
     }

@@ -15,6 +15,14 @@ public sealed class GenerationSession
     public GenerationSummary? ResultParameters { get; private set; }
     public long? LastSeed { get; private set; }
 
+    /// <summary>A job already running when this page opened (a reload, a second tab): shown as if started here.</summary>
+    public void Adopt(string jobId)
+    {
+        if (ActiveJobId is not null) return;
+        ActiveJobId = jobId;
+        Progress = null;
+    }
+
     public (string Text, bool IsError)? Apply(JobEvent e)
     {
         switch (e)
