@@ -171,13 +171,22 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                 }
             }
         }
+        catch (OperationCanceledException) when (images.Count > 0)
+        {
+            // As in A1111, cancelling a batch keeps the images that were already finished.
+            _logger.LogInformation("Cancelled after {Count} finished image(s)", images.Count);
+            throw new GenerationCancelledException(new GenerationResult(images, Resolve()));
+        }
         catch
         {
             foreach (var image in images) image.Image.Dispose();
             throw;
         }
 
-        var parameters = new ResolvedParameters(
+        _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
+        return new GenerationResult(images, Resolve());
+
+        ResolvedParameters Resolve() => new(
             request.Prompt, request.NegativePrompt ?? "", validated.Model.Name, sha256,
             validated.Sampler.Sampler, validated.Sampler.ScheduleType, request.Steps, request.CfgScale, seed,
             validated.Width, validated.Height, request.BatchSize, request.BatchCount,
@@ -187,8 +196,6 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             ClipSkip = request.ClipSkip,
             Emphasis = EmphasisModes.Name(EmphasisModes.TryParse(request.Emphasis, out var emphasis) ? emphasis : EmphasisMode.Original),
         };
-        _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
-        return new GenerationResult(images, parameters);
     }
 
     /// <summary>

@@ -26,7 +26,8 @@ public interface IGenerationEngine
     /// <summary>
     /// Runs txt2img (or img2img when <see cref="GenerationRequest.InitImage"/> is set): all batches, all images.
     /// Throws <see cref="GenerationValidationException"/> for bad input (before any work starts) and
-    /// <see cref="OperationCanceledException"/> when cancelled (between steps, or by aborting an in-flight ONNX run).
+    /// <see cref="OperationCanceledException"/> when cancelled (between steps, or by aborting an in-flight ONNX run);
+    /// <see cref="GenerationCancelledException"/> when images of earlier batches were already finished.
     /// </summary>
     /// <param name="progress">Called synchronously on the engine thread once per step; see <see cref="StepProgress"/>.</param>
     /// <param name="skipImage">Checked between steps: when it returns true the current image (batch) is abandoned and the next starts.</param>
@@ -127,6 +128,16 @@ public sealed record ResolvedParameters(
 
     /// <summary>A1111's emphasis mode the prompts were parsed with.</summary>
     public string Emphasis { get; init; } = "Original";
+}
+
+/// <summary>
+/// A generation cancelled after some of its images were finished: <see cref="Partial"/> holds them (the caller owns
+/// and disposes it). Cancelled before any image was finished, the engine throws a plain <see cref="OperationCanceledException"/>.
+/// </summary>
+public sealed class GenerationCancelledException(GenerationResult partial)
+    : OperationCanceledException($"Cancelled after {partial.Images.Count} finished image(s).")
+{
+    public GenerationResult Partial { get; } = partial;
 }
 
 /// <summary>Bad input to a generation: the message says what is allowed. Nothing was run.</summary>

@@ -1,6 +1,7 @@
 using LiteDB;
 using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Pipelines;
+using SdBlazor.Web.Sharing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -173,14 +174,17 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
         if (restored.Count > 0) Changed?.Invoke(new(GalleryChangeKind.Restored, restored));
     }
 
-    /// <summary>Deletes trashed images for good (files and rows); only those trashed before <paramref name="trashedBeforeUtc"/> when given.</summary>
-    public int EmptyTrash(DateTime? trashedBeforeUtc = null)
+    /// <summary>
+    /// Deletes trashed images for good (files and rows); only those trashed before <paramref name="trashedBeforeUtc"/>
+    /// when given, and only those <paramref name="scope"/> sees (a member empties their own trash, not the owner's).
+    /// </summary>
+    public int EmptyTrash(DateTime? trashedBeforeUtc = null, AccountScope? scope = null)
     {
         var deleted = new List<ObjectId>();
         string? cursor = null;
         do
         {
-            var page = index.Query(new GalleryQuery { Trash = true, After = cursor, PageSize = GalleryQuery.MaxPageSize });
+            var page = index.Query(new GalleryQuery { Trash = true, After = cursor, PageSize = GalleryQuery.MaxPageSize }.Within(scope ?? AccountScope.Everything));
             foreach (var row in page.Items.Where(r => trashedBeforeUtc is null || r.TrashedUtc < trashedBeforeUtc))
             {
                 files.Delete(row.FileName);

@@ -108,10 +108,12 @@ public sealed class GenerationQueue
 
     public void Fail(string id, string reason) => Update(id, j => { j.Status = JobStatus.Failed; j.Error = reason; });
 
-    public void MarkCancelled(string id) => Update(id, j => j.Status = JobStatus.Cancelled);
+    /// <param name="imageIds">Images finished before the cancel (kept, as A1111 keeps them).</param>
+    public void MarkCancelled(string id, IReadOnlyList<string>? imageIds = null, GenerationSummary? summary = null) =>
+        Update(id, j => { j.Status = JobStatus.Cancelled; j.ImageIds = [.. imageIds ?? []]; j.Result = summary; });
 
-    public void MarkInterrupted(string id) =>
-        Update(id, j => { j.Status = JobStatus.Interrupted; j.Error = "The server stopped while this job was running."; });
+    public void MarkInterrupted(string id, IReadOnlyList<string>? imageIds = null) =>
+        Update(id, j => { j.Status = JobStatus.Interrupted; j.ImageIds = [.. imageIds ?? []]; j.Error = "The server stopped while this job was running."; });
 
     /// <summary>At start-up: jobs left Running by a process that died become Interrupted (they can be resubmitted).</summary>
     public int MarkAbandonedRunsInterrupted()

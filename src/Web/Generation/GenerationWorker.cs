@@ -96,15 +96,21 @@ public sealed class GenerationWorker(
             notifier.Publish(new JobCompletedEvent { JobId = job.Id, ImageIds = [.. ids], Parameters = summary });
             logger.LogInformation("Job {JobId} finished: {Count} image(s) in {Seconds:0.00} s", job.Id, ids.Count, summary.DurationSeconds);
         }
-        catch (OperationCanceledException) when (run.CancelRequested)
+        catch (OperationCanceledException ex) when (run.CancelRequested)
         {
-            queue.MarkCancelled(job.Id);
-            notifier.Publish(new JobCancelledEvent { JobId = job.Id, StepAtRequest = run.StepAtCancel, LastStep = run.LastStep });
+            // Images finished before the cancel are kept (saved to the gallery, listed on the job), as A1111 does.
+            var (ids, summary) = await SaveFinishedAsync(job, ex);
+            queue.MarkCancelled(job.Id, ids, summary);
+            notifier.Publish(new JobCancelledEvent
+            {
+                JobId = job.Id, StepAtRequest = run.StepAtCancel, LastStep = run.LastStep, ImageIds = [.. ids], Parameters = summary,
+            });
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (stoppingToken.IsCancellationRequested)
         {
-            queue.MarkInterrupted(job.Id);
-            logger.LogWarning("Job {JobId} interrupted by shutdown", job.Id);
+            var (ids, _) = await SaveFinishedAsync(job, ex);
+            queue.MarkInterrupted(job.Id, ids);
+            logger.LogWarning("Job {JobId} interrupted by shutdown after {Count} finished image(s)", job.Id, ids.Count);
         }
         catch (GenerationValidationException ex)
         {
@@ -125,6 +131,23 @@ public sealed class GenerationWorker(
         finally
         {
             previews.Retire(job.Id);
+        }
+    }
+
+    private async Task<(IReadOnlyList<string> Ids, GenerationSummary? Summary)> SaveFinishedAsync(Job job, OperationCanceledException ex)
+    {
+        if (ex is not GenerationCancelledException { Partial: var partial }) return ([], null);
+        using (partial)
+        {
+            try
+            {
+                return (await outputs.SaveAsync(job, partial, CancellationToken.None), Summarize(partial.Parameters));
+            }
+            catch (Exception saveError)
+            {
+                logger.LogError(saveError, "Job {JobId}: saving the images finished before the cancel failed", job.Id);
+                return ([], null);
+            }
         }
     }
 

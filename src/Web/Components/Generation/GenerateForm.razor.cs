@@ -38,6 +38,13 @@ public partial class GenerateForm
 
     private PromptTokenCount? PromptTokens => CountTokens?.Invoke(Model.Prompt, Model.Model, Model.Emphasis, Model.Steps);
     private PromptTokenCount? NegativeTokens => CountTokens?.Invoke(Model.NegativePrompt, Model.Model, Model.Emphasis, Model.Steps);
+    // What each number may be, under its field until a wrong value replaces it with the validator's message.
+    private static readonly string StepsHelp = $"{GenerationLimits.MinSteps}–{GenerationLimits.MaxSteps}";
+    private static readonly string CfgHelp = $"{GenerationLimits.MinCfgScale}–{GenerationLimits.MaxCfgScale}";
+    private static readonly string SizeHelp = $"multiple of {GenerationLimits.SizeMultiple}, {GenerationLimits.MinSize}–{GenerationLimits.MaxSize}";
+    private static readonly string BatchCountHelp = $"1–{GenerationLimits.MaxBatchCount} runs";
+    private static readonly string BatchSizeHelp = $"1–{GenerationLimits.MaxBatchSize} images per run";
+    private static readonly string StrengthHelp = $"{GenerationLimits.MinStrength}–{GenerationLimits.MaxStrength}: how far from the init image";
 
     private static IEnumerable<string> Presets => [NativePreset, .. FixedPresets];
 
@@ -90,10 +97,11 @@ public partial class GenerateForm
         Recheck();
     }
 
+    // Only -1 means random (A1111): another negative number is a mistake the validator flags, not a silent "random".
     private void OnSeedTyped(long seed)
     {
         Model.Seed = seed;
-        Model.SeedMode = seed < 0 ? SeedMode.Random : SeedMode.Fixed;
+        Model.SeedMode = seed == -1 ? SeedMode.Random : SeedMode.Fixed;
         Recheck();
     }
 
