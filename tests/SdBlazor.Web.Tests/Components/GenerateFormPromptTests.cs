@@ -21,7 +21,7 @@ public sealed class GenerateFormPromptTests
         public IReadOnlyList<ModelDescriptor> ListModels() => [new(DefaultModel.Name, DefaultModel.Folder, 64, 64, true, null)];
         public void RefreshModels() { }
         public Task<PreloadTimings> PreloadAsync(string? modelName = null, int? warmUpSize = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-        public Task<GenerationResult> GenerateAsync(GenerationRequest request, IStepProgressSink? progress, CancellationToken cancellationToken, Func<bool>? skipImage = null) => throw new NotSupportedException();
+        public Task<GenerationResult> GenerateAsync(GenerationRequest request, IStepProgressSink? progress, CancellationToken cancellationToken, Func<bool>? skipImage = null, int imagesPerUNetBatch = 0) => throw new NotSupportedException();
     }
 
     private static readonly PromptTokenCounter Counter = new(new ListingEngine(), NullLogger<PromptTokenCounter>.Instance);
