@@ -36,4 +36,40 @@ public sealed record GenerationRequest
 
     /// <summary>img2img denoising strength in [0, 1].</summary>
     public double Strength { get; init; } = 0.75;
+
+    /// <summary>Variation seed (A1111 <c>subseed</c>); −1 picks a random one. Image <c>i</c> uses subseed + i.</summary>
+    public long Subseed { get; init; } = -1;
+
+    /// <summary>How far the starting noise moves towards the variation seed's noise (slerp), in [0, 1]; 0 is off.</summary>
+    public double SubseedStrength { get; init; }
+
+    /// <summary>A1111 "resize seed from": the seed's noise as it would be at this size (pixels), centred; 0 is off (both needed).</summary>
+    public int SeedResizeFromWidth { get; init; }
+
+    public int SeedResizeFromHeight { get; init; }
+
+    /// <summary>Hires fix (txt2img only): first pass at Width×Height, upscale, then an img2img pass at <see cref="Strength"/>.</summary>
+    public bool EnableHr { get; init; }
+
+    /// <summary>Hires target as a factor of the first pass; ignored when <see cref="HrResizeX"/>/<see cref="HrResizeY"/> are set.</summary>
+    public double HrScale { get; init; } = 2;
+
+    /// <summary>Hires target size in pixels (0: from <see cref="HrScale"/>; one side 0: kept in proportion).</summary>
+    public int HrResizeX { get; init; }
+
+    public int HrResizeY { get; init; }
+
+    /// <summary>A1111 upscaler name: "Latent" (and its "(nearest)", "(bicubic)", "(antialiased)" … modes) or an image upscaler.</summary>
+    public string HrUpscaler { get; init; } = "Latent";
+
+    /// <summary>Second-pass steps; 0 uses <see cref="Steps"/>.</summary>
+    public int HrSecondPassSteps { get; init; }
+
+    /// <summary>Second-pass sampler; null or empty uses <see cref="Sampler"/>.</summary>
+    public string? HrSampler { get; init; }
+
+    /// <summary>Second-pass prompts; null or empty use the first pass's.</summary>
+    public string? HrPrompt { get; init; }
+
+    public string? HrNegativePrompt { get; init; }
 }

@@ -15,4 +15,10 @@ public sealed record BatchJob(
     int Tokens,
     int Hidden,
     float[]? InitLatentsMoments,
-    int InitLatentsChannels);
+    int InitLatentsChannels)
+{
+    /// <summary>Variation seeds, one per image (resolved subseed + image index); null without variation.</summary>
+    public IReadOnlyList<long>? Subseeds { get; init; }
+
+    public Randomness.VariationSettings? Variation { get; init; }
+}
