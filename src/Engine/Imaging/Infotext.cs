@@ -35,9 +35,11 @@ public static partial class Infotext
         };
         if (p.ShortModelHash is { Length: > 0 } hash) pairs.Add(new("Model hash", hash));
         if (!string.IsNullOrEmpty(p.Model)) pairs.Add(new("Model", p.Model));
+        pairs.AddRange(InfotextTools.VariationPairs(p));
         if (p.Strength is { } strength) pairs.Add(new("Denoising strength", Invariant(strength)));
         // A1111 omits RNG when it is the default (GPU).
         if (!string.IsNullOrEmpty(p.Rng) && p.Rng != "GPU") pairs.Add(new("RNG", p.Rng));
+        pairs.AddRange(InfotextTools.HiresPairs(p));
         if (!string.IsNullOrEmpty(p.EngineVersion)) pairs.Add(new("Version", p.EngineVersion));
 
         var line = string.Join(", ", pairs.Where(kv => kv.Value.Length > 0).Select(kv => $"{kv.Key}: {A1111Quoting.Quote(kv.Value)}"));
@@ -102,7 +104,7 @@ public static partial class Infotext
             height = ParseInt(m.Groups[2].Value);
         }
 
-        return new ImageParameters
+        return InfotextTools.Read(data, new ImageParameters
         {
             Prompt = data.Prompt,
             NegativePrompt = data.NegativePrompt,
@@ -118,7 +120,7 @@ public static partial class Infotext
             Strength = ParseDouble(data.Get("Denoising strength")),
             Rng = data.Get("RNG") ?? "GPU",
             EngineVersion = data.Get("Version"),
-        };
+        });
     }
 
     private static string Invariant(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);

@@ -33,8 +33,14 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private LoadedModel? _loaded;
     private bool _releaseAfterRun;
 
-    public GenerationEngine(ModelRegistry registry, SessionFactory sessions, IOptions<EngineOptions> options, ILogger<GenerationEngine> logger)
+    private readonly Upscaling.IUpscalerCatalog _upscalers;
+    private readonly Upscaling.UpscalerCatalog? _ownedUpscalers;
+
+    public GenerationEngine(ModelRegistry registry, SessionFactory sessions, IOptions<EngineOptions> options, ILogger<GenerationEngine> logger,
+        Upscaling.IUpscalerCatalog? upscalers = null)
     {
+        _ownedUpscalers = upscalers is null ? new Upscaling.UpscalerCatalog(options, sessions) : null;
+        _upscalers = upscalers ?? _ownedUpscalers!;
         _registry = registry;
         _sessions = sessions;
         _validator = new RequestValidator(registry);
@@ -119,6 +125,9 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var started = Stopwatch.StartNew();
         var request = validated.Request;
         var seed = request.Seed == -1 ? RandomSeed() : request.Seed;
+        var subseed = request.Subseed == -1 ? RandomSeed() : request.Subseed;
+        var variation = new Randomness.VariationSettings(request.SubseedStrength, request.SeedResizeFromWidth, request.SeedResizeFromHeight);
+        var upscaler = validated.Hires is { IsLatent: false } plan ? FindUpscaler(plan, validated.Model) : null;
         var model = GetOrLoad(validated.Model);
         var sha256 = _registry.Sha256(validated.Model);
 
@@ -146,6 +155,17 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
 
         var pipeline = new StableDiffusionPipeline(model);
+        HiresFix? hires = null;
+        if (validated.Hires is { } hiresPlan)
+        {
+            // The second pass's own prompts, encoded only when they differ.
+            var hrPrompt = string.IsNullOrEmpty(request.HrPrompt) ? request.Prompt : request.HrPrompt;
+            var hrNegative = string.IsNullOrEmpty(request.HrNegativePrompt) ? request.NegativePrompt ?? "" : request.HrNegativePrompt;
+            var hrConditional = hrPrompt == request.Prompt ? conditional : EncodePrompt(model, hrPrompt, runOptions, cancellationToken, out _);
+            var hrUnconditional = !guidance ? null
+                : hrNegative == (request.NegativePrompt ?? "") ? unconditional : EncodePrompt(model, hrNegative, runOptions, cancellationToken, out _);
+            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional);
+        }
         var images = new List<GeneratedImage>();
         try
         {
@@ -153,8 +173,14 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             {
                 var first = b * request.BatchSize;
                 var seeds = Enumerable.Range(first, request.BatchSize).Select(i => seed + i).ToArray();
-                var job = new BatchJob(b, first, seeds, conditional, unconditional, ClipTokenizer.ContextLength, hidden, moments, momentsChannels);
-                var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
+                var job = new BatchJob(b, first, seeds, conditional, unconditional, ClipTokenizer.ContextLength, hidden, moments, momentsChannels)
+                {
+                    Subseeds = seeds.Select(s => subseed + (s - seed)).ToArray(),
+                    Variation = variation.IsActive ? variation : null,
+                };
+                var batchImages = hires is null
+                    ? pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken)
+                    : hires.Run(pipeline, job, progress, skipImage, runOptions, started, cancellationToken);
                 if (batchImages is null) _logger.LogInformation("Batch {Batch} skipped on request", b);
                 else images.AddRange(batchImages);
             }
@@ -169,8 +195,13 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             request.Prompt, request.NegativePrompt ?? "", validated.Model.Name, sha256,
             validated.Sampler.Sampler, validated.Sampler.ScheduleType, request.Steps, request.CfgScale, seed,
             validated.Width, validated.Height, request.BatchSize, request.BatchCount,
-            validated.IsImg2Img ? request.Strength : null,
-            validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed);
+            validated.IsImg2Img || validated.Hires is not null ? request.Strength : null,
+            validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed)
+        {
+            Subseed = subseed,
+            Variation = variation.IsActive ? variation : null,
+            Hires = validated.Hires is { } used ? HiresFix.Settings(request, validated.Sampler, used) : null,
+        };
         _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
         return new GenerationResult(images, parameters);
     }
@@ -260,12 +291,28 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
     }
 
+    private Upscaling.IImageUpscaler FindUpscaler(HiresPlan plan, ModelFolder model)
+    {
+        if (!model.SupportsImg2Img)
+            throw new GenerationValidationException($"Hires upscaler '{plan.Upscaler}' works on images, which needs a VAE encoder; model '{model.Name}' has none. Use a Latent upscaler.");
+        try
+        {
+            return _upscalers.Find(plan.Upscaler)
+                ?? throw new GenerationValidationException($"Hires upscaler '{plan.Upscaler}' is unknown. Available: {string.Join(", ", [.. Shared.ImageToolsLimits.LatentUpscalers, .. _upscalers.List().Select(u => u.Name)])}.");
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new GenerationValidationException(ex.Message);
+        }
+    }
+
     /// <summary>A1111's range for random seeds: [0, 2³² − 2].</summary>
     private static long RandomSeed() => BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) % 4294967295L;
 
     public void Dispose()
     {
         Unload();
+        _ownedUpscalers?.Dispose();
         _gate.Dispose();
     }
 }

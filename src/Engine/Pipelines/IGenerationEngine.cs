@@ -106,7 +106,17 @@ public sealed record ResolvedParameters(
     string Rng,
     string EngineVersion,
     string ExecutionProvider,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    /// <summary>The resolved variation seed (image <c>i</c> uses Subseed + i; A1111 resolves it even at strength 0).</summary>
+    public long Subseed { get; init; } = -1;
+
+    /// <summary>Variation-seed settings when they changed the noise; null otherwise.</summary>
+    public Randomness.VariationSettings? Variation { get; init; }
+
+    /// <summary>Hires fix settings; Width/Height above are then the first pass's size and the images are larger.</summary>
+    public Imaging.HiresSettings? Hires { get; init; }
+}
 
 /// <summary>Bad input to a generation: the message says what is allowed. Nothing was run.</summary>
 public sealed class GenerationValidationException(string message) : Exception(message);

@@ -31,6 +31,10 @@ public sealed class RequestValidator(ModelRegistry registry)
         var images = (long)request.BatchSize * request.BatchCount;
         if (request.Seed > long.MaxValue - images) Fail($"Seed {request.Seed} is too large: seed + image index must stay below {long.MaxValue}.");
 
+        var toolErrors = new List<string>();
+        ImageToolsLimits.Validate(request, toolErrors);
+        if (toolErrors.Count > 0) Fail(toolErrors[0]);
+
         var sampler = SchedulerFactory.Resolve(request.Sampler ?? "", request.ScheduleType);
 
         var modelName = string.IsNullOrWhiteSpace(request.Model) ? registry.DefaultModel : request.Model;
@@ -57,7 +61,19 @@ public sealed class RequestValidator(ModelRegistry registry)
             init = DecodeInitImage(request.InitImage);
         }
 
-        return new ValidatedRequest(request, model, sampler, width, height, init);
+        return new ValidatedRequest(request, model, sampler, width, height, init) { Hires = HiresPlanFor(request, sampler, width, height) };
+    }
+
+    private static HiresPlan? HiresPlanFor(GenerationRequest request, SamplerChoice sampler, int width, int height)
+    {
+        if (!request.EnableHr) return null;
+        var (w, h) = HiresSize.Target(width, height, request);
+        var (uw, uh) = HiresSize.UpscaleTo(width, height, request);
+        if (w is < MinSize or > MaxSize || h is < MinSize or > MaxSize || uw > 2 * MaxSize || uh > 2 * MaxSize)
+            Fail($"Hires target {w}x{h} is outside {MinSize}–{MaxSize} pixels per side; lower the hires scale or size.");
+        var hrSampler = string.IsNullOrWhiteSpace(request.HrSampler) ? sampler : SchedulerFactory.Resolve(request.HrSampler, request.ScheduleType);
+        var upscaler = ImageToolsLimits.LatentUpscalers.FirstOrDefault(n => string.Equals(n, request.HrUpscaler, StringComparison.OrdinalIgnoreCase)) ?? request.HrUpscaler;
+        return new HiresPlan(w, h, uw, uh, upscaler, hrSampler, request.HrSecondPassSteps > 0 ? request.HrSecondPassSteps : request.Steps);
     }
 
     private static void CheckSize(string what, int value)
