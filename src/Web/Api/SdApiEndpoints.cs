@@ -95,6 +95,7 @@ public static class SdApiEndpoints
             .Produces<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)
             .Produces<ApiErrorResponse>(StatusCodes.Status413PayloadTooLarge);
 
+        api.MapSdApiExtras();
         app.MapApiDocumentation();
         return app;
     }

@@ -55,9 +55,6 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
             errors.Add(new(["body", "scheduler"], ex.Message, "value_error"));
         }
 
-        if (body.SubseedStrength is { } subStrength && subStrength != 0)
-            errors.Add(new(["body", "subseed_strength"], "Variation seeds are not supported: subseed_strength must be 0.", "value_error"));
-
         byte[]? initImage = null;
         double strength = DefaultDenoisingStrength;
         if (body is Img2ImgRequest img2img)
@@ -103,6 +100,7 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
             InitImage = initImage,
             Strength = strength,
         };
+        request = SdApiImageTools.Apply(body, request, errors);
         errors.AddRange(FieldErrors.Of(request));
         if (errors.Count > 0) return (null, SdApiResults.Validation(errors));
 
@@ -122,6 +120,7 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
         body.SubseedStrength ??= 0;
         body.SeedResizeFromH ??= -1;
         body.SeedResizeFromW ??= -1;
+        SdApiImageTools.Echo(body, request);
         body.SamplerName = request.Sampler;
         body.SamplerIndex ??= DefaultSampler;
         body.Scheduler = request.ScheduleType;

@@ -16,6 +16,7 @@ public static class SdApiServiceCollectionExtensions
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<SdApiBodyReader>();
         services.AddSingleton<SdApiRequestMapper>();
+        services.AddSingleton<SdApiExtras>();
         services.AddSingleton<ApiJobTickets>();
         services.AddSingleton<SdApiGenerator>();
         services.AddSingleton<SdApiProgress>();
