@@ -25,7 +25,7 @@ internal static class FieldErrors
         ("subseed", r => new() { Subseed = r.Subseed }),
         ("subseed_strength", r => new() { SubseedStrength = r.SubseedStrength }),
         ("seed_resize_from_w", r => new() { SeedResizeFromWidth = r.SeedResizeFromWidth, SeedResizeFromHeight = r.SeedResizeFromHeight }),
-        ("hr_scale", r => new() { EnableHr = r.EnableHr, HrScale = r.HrScale, HrResizeX = r.HrResizeX, HrResizeY = r.HrResizeY, Width = r.Width, Height = r.Height, Strength = 0.5 }),
+        ("hr_scale", r => new() { EnableHr = r.EnableHr, HrScale = r.HrScale, HrResizeX = r.HrResizeX, HrResizeY = r.HrResizeY, Strength = 0.5 }),
         ("hr_second_pass_steps", r => new() { EnableHr = r.EnableHr, HrSecondPassSteps = r.HrSecondPassSteps, Strength = 0.5 }),
         ("hr_upscaler", r => new() { EnableHr = r.EnableHr, HrUpscaler = r.HrUpscaler, Strength = 0.5 }),
         ("hr_sampler_name", r => new() { EnableHr = r.EnableHr, HrSampler = r.HrSampler, Strength = 0.5 }),
