@@ -28,6 +28,13 @@ public partial class GenerateForm
 
     [Parameter] public EventCallback<GenerationRequest> OnGenerate { get; set; }
 
+    /// <summary>Hires upscaler choices: the latent modes, then the catalog's upscalers (built-ins by default).</summary>
+    [Parameter] public IReadOnlyList<string> Upscalers { get; set; } = [.. ImageToolsLimits.LatentUpscalers, "Lanczos", "Nearest", "Bicubic"];
+
+    private string HiresSizeText => Model.EnableHr && HiresSize.Target(Model.Width, Model.Height, Model.ToRequest(LastSeed)) is var (w, h)
+        ? $"{Model.Width}×{Model.Height} → {w}×{h}"
+        : "";
+
     private static IEnumerable<string> Presets => [NativePreset, .. FixedPresets];
 
     private string SizePreset => FixedPresets.FirstOrDefault(p => p == $"{Model.Width}×{Model.Height}") ?? NativePreset;
