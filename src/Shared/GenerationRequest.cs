@@ -72,4 +72,19 @@ public sealed record GenerationRequest
     public string? HrPrompt { get; init; }
 
     public string? HrNegativePrompt { get; init; }
+
+    /// <summary>Inpainting (img2img only): the mask as encoded bytes; white repaints, black keeps (A1111's convention).</summary>
+    public byte[]? Mask { get; init; }
+
+    /// <summary>Gaussian blur of the mask in pixels (A1111's <c>mask_blur</c>, default 4).</summary>
+    public int MaskBlur { get; init; } = 4;
+
+    /// <summary>What the masked area starts from: 0 fill, 1 original, 2 latent noise, 3 latent nothing (A1111's <c>inpainting_fill</c>).</summary>
+    public int InpaintingFill { get; init; } = 1;
+
+    /// <summary>Repaint the black area instead of the white one.</summary>
+    public bool InpaintingMaskInvert { get; init; }
+
+    /// <summary>Multiplies the img2img starting noise (A1111's <c>initial_noise_multiplier</c>, "Noise multiplier").</summary>
+    public double InitialNoiseMultiplier { get; init; } = 1;
 }

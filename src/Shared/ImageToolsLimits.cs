@@ -8,6 +8,7 @@ public static class ImageToolsLimits
 {
     public const double MinHrScale = 1;
     public const double MaxHrScale = 4;
+    public const int MaxMaskBlur = 64;
 
     /// <summary>A1111's latent upscale modes (<c>shared.latent_upscale_modes</c>); any other name is an image upscaler.</summary>
     public static readonly IReadOnlyList<string> LatentUpscalers =
@@ -26,6 +27,17 @@ public static class ImageToolsLimits
             if (request.SeedResizeFromWidth is < 8 or > GenerationLimits.MaxSize || request.SeedResizeFromHeight is < 8 or > GenerationLimits.MaxSize)
                 errors.Add($"Resize seed from needs both width and height between 8 and {GenerationLimits.MaxSize} (got {request.SeedResizeFromWidth}x{request.SeedResizeFromHeight}).");
         }
+        if (request.Mask is { } mask)
+        {
+            if (request.InitImage is null) errors.Add("Mask needs an init image (inpainting is img2img with a mask).");
+            if (mask.Length > GenerationLimits.MaxInitImageBytes)
+                errors.Add($"Mask is {mask.Length / 1024 / 1024.0:0.0} MB; at most {GenerationLimits.MaxInitImageBytes / 1024 / 1024} MB is allowed.");
+            else if (ImageFormatSniffer.Detect(mask) is null) errors.Add("Mask must be a PNG, JPEG or WebP image.");
+        }
+        if (request.MaskBlur is < 0 or > MaxMaskBlur) errors.Add($"Mask blur must be between 0 and {MaxMaskBlur} pixels (got {request.MaskBlur}).");
+        if (request.InpaintingFill is < 0 or > 3) errors.Add($"Masked content must be 0 (fill), 1 (original), 2 (latent noise) or 3 (latent nothing) (got {request.InpaintingFill}).");
+        if (double.IsNaN(request.InitialNoiseMultiplier) || request.InitialNoiseMultiplier is < 0 or > 1.5)
+            errors.Add($"Noise multiplier must be between 0 and 1.5 (got {request.InitialNoiseMultiplier}).");
         if (!request.EnableHr) return;
 
         if (request.InitImage is not null)

@@ -21,4 +21,13 @@ public sealed record BatchJob(
     public IReadOnlyList<long>? Subseeds { get; init; }
 
     public Randomness.VariationSettings? Variation { get; init; }
+
+    /// <summary>Inpainting with an ordinary model: the mask whose kept area is reset after every step; null otherwise.</summary>
+    public InpaintMask? Inpaint { get; init; }
+
+    /// <summary>A1111 "masked content": 0 fill and 1 original change the image before encoding; 2 latent noise, 3 latent nothing change the latents.</summary>
+    public int InpaintingFill { get; init; } = 1;
+
+    /// <summary>img2img: the starting noise is scaled by this (A1111's <c>initial_noise_multiplier</c>).</summary>
+    public float NoiseMultiplier { get; init; } = 1;
 }

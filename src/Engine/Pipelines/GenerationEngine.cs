@@ -9,6 +9,7 @@ using SdBlazor.Engine.Models;
 using SdBlazor.Engine.Onnx;
 using SdBlazor.Engine.Tokenization;
 using SdBlazor.Shared;
+using SixLabors.ImageSharp.Processing;
 
 namespace SdBlazor.Engine.Pipelines;
 
@@ -143,7 +144,14 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var momentsChannels = 0;
         if (validated.InitImage is { } init)
         {
-            var pixels = ImageTensors.FromImage(init, validated.Width, validated.Height);
+            float[] pixels;
+            if (validated.Inpaint is { } fillMask && request.InpaintingFill == 0)
+            {
+                using var resized = init.Clone(x => x.Resize(validated.Width, validated.Height, KnownResamplers.Lanczos3));
+                using var filled = Inpainting.Fill(resized, fillMask);
+                pixels = ImageTensors.FromImage(filled, validated.Width, validated.Height);
+            }
+            else pixels = ImageTensors.FromImage(init, validated.Width, validated.Height);
             long[] shape = [];
             moments = StableDiffusionPipeline.RunCancellable(
                 () => model.VaeEncoder!.Encode(pixels, validated.Height, validated.Width, runOptions, out shape), cancellationToken);
@@ -177,12 +185,20 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                 {
                     Subseeds = seeds.Select(s => subseed + (s - seed)).ToArray(),
                     Variation = variation.IsActive ? variation : null,
+                    Inpaint = validated.Inpaint,
+                    InpaintingFill = request.InpaintingFill,
+                    NoiseMultiplier = (float)request.InitialNoiseMultiplier,
                 };
                 var batchImages = hires is null
                     ? pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken)
                     : hires.Run(pipeline, job, progress, skipImage, runOptions, started, cancellationToken);
                 if (batchImages is null) _logger.LogInformation("Batch {Batch} skipped on request", b);
-                else images.AddRange(batchImages);
+                else
+                {
+                    if (validated.Inpaint is { } overlay)
+                        foreach (var image in batchImages) Inpainting.Overlay(image.Image, validated.InitImage!, overlay);
+                    images.AddRange(batchImages);
+                }
             }
         }
         catch

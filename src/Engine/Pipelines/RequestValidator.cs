@@ -61,7 +61,21 @@ public sealed class RequestValidator(ModelRegistry registry)
             init = DecodeInitImage(request.InitImage);
         }
 
-        return new ValidatedRequest(request, model, sampler, width, height, init) { Hires = HiresPlanFor(request, sampler, width, height) };
+        InpaintMask? inpaint = null;
+        if (request.Mask is { } maskBytes && init is not null)
+        {
+            try
+            {
+                using var maskImage = DecodeMask(maskBytes);
+                inpaint = InpaintMask.Create(maskImage, width, height, request.MaskBlur, request.InpaintingMaskInvert);
+            }
+            catch
+            {
+                init.Dispose();
+                throw;
+            }
+        }
+        return new ValidatedRequest(request, model, sampler, width, height, init) { Hires = HiresPlanFor(request, sampler, width, height), Inpaint = inpaint };
     }
 
     private static HiresPlan? HiresPlanFor(GenerationRequest request, SamplerChoice sampler, int width, int height)
@@ -96,6 +110,23 @@ public sealed class RequestValidator(ModelRegistry registry)
         catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
         {
             Fail($"The init image could not be read ({ex.Message}); send a PNG, JPEG or WebP image.");
+            throw; // unreachable
+        }
+    }
+
+    private static Image<L8> DecodeMask(byte[] bytes)
+    {
+        try
+        {
+            var info = Image.Identify(bytes);
+            if (info.Width > MaxInitImageSide || info.Height > MaxInitImageSide)
+                Fail($"The mask is {info.Width}×{info.Height}; at most {MaxInitImageSide} pixels per side are accepted.");
+            // A1111 reads the mask as greyscale ("L"); an alpha channel is ignored as there.
+            return Image.Load<L8>(bytes);
+        }
+        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        {
+            Fail($"The mask could not be read ({ex.Message}); send a PNG, JPEG or WebP image.");
             throw; // unreachable
         }
     }

@@ -59,6 +59,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         try
         {
             var latents = latentsArray.AsSpan(0, n);
+            InpaintBlend? inpaint = null;
             if (job.InitLatentsMoments is null)
             {
                 for (var i = 0; i < batch; i++)
@@ -67,7 +68,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             }
             else
             {
-                PrepareImageLatents(job, generators, itemLength, latentHeight, latentWidth, latents, scheduler, begin, calls);
+                inpaint = PrepareImageLatents(job, generators, itemLength, latentHeight, latentWidth, latents, scheduler, begin, calls);
             }
 
             var unet = model.UNet;
@@ -100,6 +101,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
                 }
                 else noisePred = unet.Output[..n];
                 scheduler.Step(noisePred, t, latents, generators);
+                inpaint?.AfterStep(latents, scheduler, begin + j + 1);
 
                 // Heun and other second-order samplers make Order calls per user-visible step; the last call always completes.
                 var done = j == calls - 1 ? totalSteps : (j + 1) / scheduler.Order;
@@ -127,9 +129,10 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
     /// mean ‖ logvar), scale, then draw that generator's noise and <c>add_noise</c> at the first kept timestep.
     /// With no steps left (strength 0) the clean image latents are decoded as they are.
     /// </summary>
-    private void PrepareImageLatents(BatchJob job, TorchGenerator[] generators, int itemLength, int latentHeight, int latentWidth, Span<float> latents,
+    private InpaintBlend? PrepareImageLatents(BatchJob job, TorchGenerator[] generators, int itemLength, int latentHeight, int latentWidth, Span<float> latents,
         IScheduler scheduler, int begin, int calls)
     {
+        var allNoise = job.Inpaint is null ? null : new float[latents.Length];
         var moments = job.InitLatentsMoments!;
         // One encoding shared by the batch (img2img), or one per image (hires fix) laid out one after another.
         var momentsStride = job.InitLatentsChannels * (itemLength / LatentChannels);
@@ -152,13 +155,29 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             }
             else moments.AsSpan(offset, itemLength).CopyTo(item);
             TensorPrimitives.Multiply(item, scaling, item);
+            if (job.Inpaint is { } mask && job.InpaintingFill is 2 or 3) MaskedContent(job, i, item, mask);
 
             if (calls > 0)
             {
                 VariationNoise.FillItem(generators[i], job, i, LatentChannels, latentHeight, latentWidth, noise);
+                if (job.NoiseMultiplier != 1) TensorPrimitives.Multiply(noise, job.NoiseMultiplier, noise);
+                if (allNoise is not null) noise.CopyTo(allNoise.AsSpan(i * itemLength, itemLength));
                 scheduler.AddNoise(item, noise, scheduler.Timesteps[begin], latents.Slice(i * itemLength, itemLength));
             }
             else item.CopyTo(latents.Slice(i * itemLength, itemLength));
+        }
+        return job.Inpaint is { } inpaintMask ? new InpaintBlend(initLatents, allNoise!, inpaintMask.Latent, LatentChannels) : null;
+    }
+
+    /// <summary>A1111's latent "masked content": 2 replaces the masked latents with the seed's noise, 3 with zeros.</summary>
+    private static void MaskedContent(BatchJob job, int item, Span<float> latents, InpaintMask mask)
+    {
+        var fresh = new float[latents.Length];
+        if (job.InpaintingFill == 2) new TorchGenerator((ulong)job.Seeds[item]).FillNormal(fresh);
+        for (var k = 0; k < latents.Length; k++)
+        {
+            var m = mask.Latent[k % mask.Latent.Length];
+            latents[k] = latents[k] * (1 - m) + fresh[k] * m;
         }
     }
 
