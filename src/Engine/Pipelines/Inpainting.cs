@@ -24,12 +24,33 @@ public sealed record InpaintMask(int Width, int Height, float[] Blurred, float[]
         });
         var blurred = Read(mask);
         if (blurred.All(v => v == 0))
-            throw new GenerationValidationException("The mask is all black: nothing would be repainted. White marks the area to repaint (or set inpainting_mask_invert).");
+            throw new GenerationValidationException("The mask is all black: nothing would be repainted. White marks the area to repaint.");
         var overlay = blurred.Select(v => Math.Min(2 * v, 1f)).ToArray();
         int lw = width / Models.ModelFolder.VaeScale, lh = height / Models.ModelFolder.VaeScale;
         using var small = mask.Clone(x => x.Resize(lw, lh, KnownResamplers.Bicubic));
         var latent = Read(small).Select(v => MathF.Round(v, MidpointRounding.ToEven)).ToArray();
         return new InpaintMask(width, height, blurred, overlay, lw, lh, latent);
+    }
+
+    /// <summary>Checks a mask before queueing (readable, not too large, something to repaint); null when fine.</summary>
+    public static string? Problem(byte[] bytes, bool invert)
+    {
+        try
+        {
+            var info = Image.Identify(bytes);
+            if (info.Width > RequestValidator.MaxInitImageSide || info.Height > RequestValidator.MaxInitImageSide)
+                return $"The mask is {info.Width}×{info.Height}; at most {RequestValidator.MaxInitImageSide} pixels per side are accepted.";
+            using var mask = Image.Load<L8>(bytes);
+            var pixels = new L8[mask.Width * mask.Height];
+            mask.CopyPixelDataTo(pixels);
+            return pixels.Any(p => invert ? p.PackedValue < 255 : p.PackedValue > 0)
+                ? null
+                : $"The mask is all {(invert ? "white (inverted)" : "black")}: nothing would be repainted. White marks the area to repaint.";
+        }
+        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        {
+            return $"The mask could not be read ({ex.Message}); send a PNG, JPEG or WebP image.";
+        }
     }
 
     private static float[] Read(Image<L8> image)

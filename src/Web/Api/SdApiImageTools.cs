@@ -21,8 +21,9 @@ internal static class SdApiImageTools
             SeedResizeFromWidth = Math.Max(body.SeedResizeFromW ?? 0, 0),
             SeedResizeFromHeight = Math.Max(body.SeedResizeFromH ?? 0, 0),
         };
+        if (body is Img2ImgRequest img2img) return Inpaint(img2img, request, errors);
         // A1111's img2img has no hires fix; its enable_hr field (inherited here) is ignored there as there.
-        if (body is Img2ImgRequest || body.EnableHr != true) return request;
+        if (body.EnableHr != true) return request;
 
         var strength = body.DenoisingStrength ?? DefaultHiresDenoising;
         if (double.IsNaN(strength) || strength is < GenerationLimits.MinStrength or > GenerationLimits.MaxStrength)
@@ -42,10 +43,37 @@ internal static class SdApiImageTools
         };
     }
 
+    private static GenerationRequest Inpaint(Img2ImgRequest body, GenerationRequest request, List<ValidationErrorItem> errors)
+    {
+        request = request with { InitialNoiseMultiplier = body.InitialNoiseMultiplier ?? 1 };
+        if (string.IsNullOrEmpty(body.Mask)) return request;
+        var mask = Base64Image.Decode(body.Mask);
+        if (mask is null || ImageFormatSniffer.Detect(mask) is null)
+        {
+            errors.Add(new(["body", "mask"], "Invalid encoded mask: send a base64 PNG, JPEG or WebP image (white repaints).", "value_error"));
+            return request;
+        }
+        return request with
+        {
+            Mask = mask,
+            MaskBlur = body.MaskBlur ?? 4,
+            InpaintingFill = body.InpaintingFill ?? 0,
+            InpaintingMaskInvert = body.InpaintingMaskInvert is { } invert && invert != 0,
+        };
+    }
+
     public static void Echo(Txt2ImgRequest body, GenerationRequest request)
     {
         body.SubseedStrength = request.SubseedStrength;
-        if (body is Img2ImgRequest) return;
+        if (body is Img2ImgRequest img2img)
+        {
+            img2img.MaskBlur ??= 4;
+            img2img.InpaintingFill ??= 0;
+            img2img.InpaintingMaskInvert ??= 0;
+            img2img.InitialNoiseMultiplier ??= 1;
+            img2img.Mask = null; // large, like the init images
+            return;
+        }
         body.EnableHr = request.EnableHr;
         body.DenoisingStrength = request.EnableHr ? request.Strength : body.DenoisingStrength;
         body.HrScale ??= 2;

@@ -59,8 +59,6 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
         double strength = DefaultDenoisingStrength;
         if (body is Img2ImgRequest img2img)
         {
-            if (!string.IsNullOrEmpty(img2img.Mask))
-                errors.Add(new(["body", "mask"], "Inpainting masks are not supported yet; send the request without a mask.", "value_error"));
             if (img2img.InitImages is not { Count: > 0 } inits)
                 errors.Add(new(["body", "init_images"], "field required: img2img needs one base64 image in init_images", "value_error.missing"));
             else if (inits.Count > 1)

@@ -18,6 +18,8 @@ public sealed class SubmissionValidator(IGenerationEngine engine, Engine.Upscali
             else if (request.InitImage is not null && !model.SupportsImg2Img)
                 errors.Add($"Model '{model.Name}' has no VAE encoder, so it cannot start from an init image.");
         }
+        if (errors.Count == 0 && request.Mask is { } mask && InpaintMask.Problem(mask, request.InpaintingMaskInvert) is { } maskProblem)
+            errors.Add(maskProblem);
         // Only names listed are looked up: loading a broken model file waits for the run, which reports it.
         if (request.EnableHr && upscalers is not null && !ImageToolsLimits.IsLatentUpscaler(request.HrUpscaler)
             && !upscalers.List().Any(u => string.Equals(u.Name, request.HrUpscaler, StringComparison.OrdinalIgnoreCase)))

@@ -63,6 +63,51 @@ public sealed class ImageToolsApiTests(SdApiFactory factory) : IClassFixture<SdA
     }
 
     [Fact]
+    public async Task Img2img_with_a_mask_repaints_only_the_white_area()
+    {
+        var init = Png.Gradient(64, 64);
+        using var maskImage = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(64, 64);
+        for (var y = 0; y < 64; y++) for (var x = 0; x < 24; x++) maskImage[x, y] = new SixLabors.ImageSharp.PixelFormats.L8(255);
+        using var maskPng = new MemoryStream();
+        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(maskImage, maskPng);
+
+        var reply = await factory.Api().PostJsonAsync("/sdapi/v1/img2img", JsonSerializer.Serialize(new
+        {
+            prompt = "a dog", seed = 3, steps = 6, denoising_strength = 0.9, init_images = new[] { Convert.ToBase64String(init) },
+            mask = Convert.ToBase64String(maskPng.ToArray()), mask_blur = 2, inpainting_fill = 1,
+        }));
+
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        byte[] before = Png.Pixels(init), after = Png.Pixels(reply.Images[0]);
+        int Difference(int x0, int x1)
+        {
+            var max = 0;
+            for (var y = 0; y < 64; y++)
+                for (var x = x0; x < x1; x++)
+                    for (var c = 0; c < 3; c++) max = Math.Max(max, Math.Abs(before[(y * 64 + x) * 3 + c] - after[(y * 64 + x) * 3 + c]));
+            return max;
+        }
+        Assert.Equal(0, Difference(32, 64));
+        Assert.True(Difference(0, 16) > 20);
+        Assert.False(reply.Body.GetProperty("parameters").TryGetProperty("mask", out var echoed) && echoed.ValueKind == JsonValueKind.String);
+    }
+
+    [Fact]
+    public async Task An_all_black_mask_is_a_422_that_says_so()
+    {
+        var black = Png.Gradient(8, 8);
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(64, 64);
+        using var png = new MemoryStream();
+        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, png);
+        var reply = await factory.Api().PostJsonAsync("/sdapi/v1/img2img", JsonSerializer.Serialize(new
+        {
+            prompt = "x", steps = 2, init_images = new[] { Convert.ToBase64String(Png.Gradient(64, 64)) }, mask = Convert.ToBase64String(png.ToArray()),
+        }));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, reply.Status);
+        Assert.Contains("all black", reply.Text);
+    }
+
+    [Fact]
     public async Task Upscalers_lists_none_and_the_built_in_resamplers()
     {
         var reply = await factory.Api().GetJsonAsync("/sdapi/v1/upscalers");

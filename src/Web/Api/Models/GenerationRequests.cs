@@ -80,8 +80,21 @@ public sealed class Img2ImgRequest : Txt2ImgRequest
     /// <summary>Base64 images, with or without a <c>data:image/...;base64,</c> prefix. Exactly one is supported.</summary>
     [JsonPropertyName("init_images")] public List<string>? InitImages { get; set; }
 
-    /// <summary>Inpainting masks are not supported yet; a request with a mask is refused.</summary>
+    /// <summary>Inpainting mask, base64 (white repaints). Resized to the image when its size differs, as A1111 does.</summary>
     [JsonPropertyName("mask")] public string? Mask { get; set; }
+
+    [JsonPropertyName("mask_blur")] public int? MaskBlur { get; set; }
+
+    /// <summary>0 fill (A1111's default), 1 original, 2 latent noise, 3 latent nothing.</summary>
+    [JsonPropertyName("inpainting_fill")] public int? InpaintingFill { get; set; }
+
+    /// <summary>0 or 1 (A1111 sends an int).</summary>
+    [JsonPropertyName("inpainting_mask_invert")] public int? InpaintingMaskInvert { get; set; }
+
+    [JsonPropertyName("initial_noise_multiplier")] public double? InitialNoiseMultiplier { get; set; }
+
+    /// <summary>"Only masked" is not implemented: the whole picture is inpainted whatever this says.</summary>
+    [JsonPropertyName("inpaint_full_res")] public bool? InpaintFullRes { get; set; }
 
     [JsonPropertyName("resize_mode")] public int? ResizeMode { get; set; }
     [JsonPropertyName("include_init_images")] public bool? IncludeInitImages { get; set; }
