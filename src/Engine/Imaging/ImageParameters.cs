@@ -54,6 +54,12 @@ public sealed record ImageParameters
     /// <summary>Hires fix of a txt2img image (Width/Height are then the first pass's size, as A1111 writes them).</summary>
     public HiresSettings? Hires { get; init; }
 
+    /// <summary>Inpainting: A1111's "Mask blur" (null without a mask).</summary>
+    public int? MaskBlur { get; init; }
+
+    /// <summary>A1111's "Noise multiplier" of img2img (null when 1).</summary>
+    public double? NoiseMultiplier { get; init; }
+
     /// <summary>Gallery id of the init image of an img2img generation.</summary>
     public string? ParentId { get; init; }
 

@@ -40,6 +40,7 @@ public static partial class Infotext
         // A1111 omits RNG when it is the default (GPU).
         if (!string.IsNullOrEmpty(p.Rng) && p.Rng != "GPU") pairs.Add(new("RNG", p.Rng));
         pairs.AddRange(InfotextTools.HiresPairs(p));
+        pairs.AddRange(InfotextTools.InpaintPairs(p));
         if (!string.IsNullOrEmpty(p.EngineVersion)) pairs.Add(new("Version", p.EngineVersion));
 
         var line = string.Join(", ", pairs.Where(kv => kv.Value.Length > 0).Select(kv => $"{kv.Key}: {A1111Quoting.Quote(kv.Value)}"));

@@ -35,6 +35,12 @@ internal static partial class InfotextTools
         if (!string.IsNullOrEmpty(hires.NegativePrompt)) yield return new("Hires negative prompt", hires.NegativePrompt);
     }
 
+    public static IEnumerable<KeyValuePair<string, string>> InpaintPairs(ImageParameters p)
+    {
+        if (p.MaskBlur is { } blur) yield return new("Mask blur", Invariant(blur));
+        if (p.NoiseMultiplier is { } multiplier && multiplier != 1) yield return new("Noise multiplier", Invariant(multiplier));
+    }
+
     public static ImageParameters Read(InfotextData data, ImageParameters p)
     {
         long? subseed = long.TryParse(data.Get("Variation seed"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : null;
@@ -68,6 +74,8 @@ internal static partial class InfotextTools
             SeedResizeFromWidth = resizeW,
             SeedResizeFromHeight = resizeH,
             Hires = hires,
+            MaskBlur = int.TryParse(data.Get("Mask blur"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var blur) ? blur : null,
+            NoiseMultiplier = ParseDouble(data.Get("Noise multiplier")),
         };
     }
 

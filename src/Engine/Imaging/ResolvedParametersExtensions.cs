@@ -34,6 +34,8 @@ public static class ResolvedParametersExtensions
         SeedResizeFromWidth = p.Variation is { IsResized: true } r ? r.ResizeFromWidth : null,
         SeedResizeFromHeight = p.Variation is { IsResized: true } r2 ? r2.ResizeFromHeight : null,
         Hires = p.Hires,
+        MaskBlur = p.MaskBlur,
+        NoiseMultiplier = p.NoiseMultiplier,
         // A1111 writes the first pass's size; the hires size follows from it.
         Width = p.Hires is null ? image.Width : p.Width,
         Height = p.Hires is null ? image.Height : p.Height,

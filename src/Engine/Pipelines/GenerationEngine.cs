@@ -217,6 +217,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             Subseed = subseed,
             Variation = variation.IsActive ? variation : null,
             Hires = validated.Hires is { } used ? HiresFix.Settings(request, validated.Sampler, used) : null,
+            MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
+            NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
         };
         _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
         return new GenerationResult(images, parameters);

@@ -116,6 +116,12 @@ public sealed record ResolvedParameters(
 
     /// <summary>Hires fix settings; Width/Height above are then the first pass's size and the images are larger.</summary>
     public Imaging.HiresSettings? Hires { get; init; }
+
+    /// <summary>Inpainting's mask blur (null without a mask).</summary>
+    public int? MaskBlur { get; init; }
+
+    /// <summary>img2img noise multiplier when it is not 1.</summary>
+    public double? NoiseMultiplier { get; init; }
 }
 
 /// <summary>Bad input to a generation: the message says what is allowed. Nothing was run.</summary>

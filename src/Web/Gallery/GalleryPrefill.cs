@@ -91,6 +91,8 @@ public sealed class GalleryPrefill(GalleryIndex index, GalleryStore store)
         HrSampler = p.Hires?.Sampler,
         HrPrompt = p.Hires?.Prompt,
         HrNegativePrompt = p.Hires?.NegativePrompt,
+        MaskBlur = p.MaskBlur ?? 4,
+        InitialNoiseMultiplier = p.NoiseMultiplier ?? 1,
     };
 
     private static ImageParameters RowParameters(GalleryImage row) => new()

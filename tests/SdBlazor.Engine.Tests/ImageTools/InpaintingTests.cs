@@ -1,3 +1,4 @@
+using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Engine.Schedulers;
 using SdBlazor.Engine.Tests.Schedulers;
@@ -71,6 +72,17 @@ public sealed class InpaintingTests : IDisposable
         // Beyond the blur (2 px, so its kernel reaches ~6 px) the original comes back exactly.
         Assert.Equal(0, MaxDifference(image, init, 32, 64));
         Assert.True(MaxDifference(image, init, 0, 16) > 20, "the masked area should be repainted");
+    }
+
+    [Fact]
+    public async Task Mask_blur_and_noise_multiplier_are_recorded_as_A1111_writes_them()
+    {
+        using var init = InitImage();
+        using var result = await _harness.Engine.GenerateAsync(Request(Png(init), LeftMask(24)) with { InitialNoiseMultiplier = 0.9 }, null, CancellationToken.None);
+        var infotext = Infotext.Format(ResolvedParametersExtensions.ToImageParameters(result.Parameters, 4));
+        Assert.Contains("Mask blur: 2, Noise multiplier: 0.9", infotext);
+        var parsed = Infotext.ToParameters(Infotext.Parse(infotext));
+        Assert.Equal((2, 0.9), (parsed.MaskBlur, parsed.NoiseMultiplier));
     }
 
     [Fact]
