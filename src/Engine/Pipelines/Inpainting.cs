@@ -95,7 +95,7 @@ public static class Inpainting
             var a = new float[pixels.Length];
             foreach (var (radius, repeats) in new[] { (256, 1), (64, 1), (16, 2), (4, 4), (2, 2), (0, 1) })
             {
-                using var layer = radius == 0 ? visible.Clone() : visible.Clone(x => x.GaussianBlur(radius));
+                using var layer = Blur(visible, radius);
                 var layerPixels = new Rgba32[pixels.Length];
                 layer.CopyPixelDataTo(layerPixels);
                 for (var k = 0; k < repeats; k++)
@@ -131,6 +131,18 @@ public static class Inpainting
         {
             visible.Dispose();
         }
+    }
+
+    // A wide Gaussian on a large image costs minutes at full size; its result is smooth, so blur a reduced copy
+    // (σ at most 8 pixels there) and scale it back.
+    private static Image<Rgba32> Blur(Image<Rgba32> image, int radius)
+    {
+        if (radius == 0) return image.Clone();
+        if (radius <= 8) return image.Clone(x => x.GaussianBlur(radius));
+        var factor = radius / 8.0;
+        int w = Math.Max(1, (int)Math.Round(image.Width / factor)), h = Math.Max(1, (int)Math.Round(image.Height / factor));
+        using var small = image.Clone(x => x.Resize(w, h, KnownResamplers.Box).GaussianBlur(8));
+        return small.Clone(x => x.Resize(image.Width, image.Height, KnownResamplers.Bicubic));
     }
 
     /// <summary>
