@@ -131,6 +131,24 @@ public sealed class InpaintingTests : IDisposable
     }
 
     [Fact]
+    public void Fill_paints_the_masked_area_with_the_colours_around_it()
+    {
+        using var image = new Image<Rgb24>(64, 64, new Rgb24(200, 30, 30));
+        using var mask = new Image<L8>(64, 64);
+        for (var y = 24; y < 40; y++)
+            for (var x = 24; x < 40; x++)
+            {
+                image[x, y] = new Rgb24(0, 255, 0);
+                mask[x, y] = new L8(255);
+            }
+        using var filled = Inpainting.Fill(image, InpaintMask.Create(mask, 64, 64, 0, false));
+
+        var centre = filled[32, 32];
+        Assert.True(Math.Abs(centre.R - 200) <= 8 && centre.G <= 38 && Math.Abs(centre.B - 30) <= 8, $"centre is {centre}");
+        Assert.Equal(new Rgb24(200, 30, 30), filled[5, 5]);
+    }
+
+    [Fact]
     public void Per_step_blend_matches_the_diffusers_formula()
     {
         // Independent restatement: latents = (1 − m)·(init + σ_next·noise) + m·latents for Euler; init itself after the last step.
