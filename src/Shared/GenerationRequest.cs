@@ -48,4 +48,54 @@ public sealed record GenerationRequest
     /// "Ignore" (syntax removed, weights not applied) or "None" (brackets are literal text).
     /// </summary>
     public string Emphasis { get; init; } = "Original";
+    /// <summary>Variation seed (A1111 <c>subseed</c>); −1 picks a random one. Image <c>i</c> uses subseed + i.</summary>
+    public long Subseed { get; init; } = -1;
+
+    /// <summary>How far the starting noise moves towards the variation seed's noise (slerp), in [0, 1]; 0 is off.</summary>
+    public double SubseedStrength { get; init; }
+
+    /// <summary>A1111 "resize seed from": the seed's noise as it would be at this size (pixels), centred; 0 is off (both needed).</summary>
+    public int SeedResizeFromWidth { get; init; }
+
+    public int SeedResizeFromHeight { get; init; }
+
+    /// <summary>Hires fix (txt2img only): first pass at Width×Height, upscale, then an img2img pass at <see cref="Strength"/>.</summary>
+    public bool EnableHr { get; init; }
+
+    /// <summary>Hires target as a factor of the first pass; ignored when <see cref="HrResizeX"/>/<see cref="HrResizeY"/> are set.</summary>
+    public double HrScale { get; init; } = 2;
+
+    /// <summary>Hires target size in pixels (0: from <see cref="HrScale"/>; one side 0: kept in proportion).</summary>
+    public int HrResizeX { get; init; }
+
+    public int HrResizeY { get; init; }
+
+    /// <summary>A1111 upscaler name: "Latent" (and its "(nearest)", "(bicubic)", "(antialiased)" … modes) or an image upscaler.</summary>
+    public string HrUpscaler { get; init; } = "Latent";
+
+    /// <summary>Second-pass steps; 0 uses <see cref="Steps"/>.</summary>
+    public int HrSecondPassSteps { get; init; }
+
+    /// <summary>Second-pass sampler; null or empty uses <see cref="Sampler"/>.</summary>
+    public string? HrSampler { get; init; }
+
+    /// <summary>Second-pass prompts; null or empty use the first pass's.</summary>
+    public string? HrPrompt { get; init; }
+
+    public string? HrNegativePrompt { get; init; }
+
+    /// <summary>Inpainting (img2img only): the mask as encoded bytes; white repaints, black keeps (A1111's convention).</summary>
+    public byte[]? Mask { get; init; }
+
+    /// <summary>Gaussian blur of the mask in pixels (A1111's <c>mask_blur</c>, default 4).</summary>
+    public int MaskBlur { get; init; } = 4;
+
+    /// <summary>What the masked area starts from: 0 fill, 1 original, 2 latent noise, 3 latent nothing (A1111's <c>inpainting_fill</c>).</summary>
+    public int InpaintingFill { get; init; } = 1;
+
+    /// <summary>Repaint the black area instead of the white one.</summary>
+    public bool InpaintingMaskInvert { get; init; }
+
+    /// <summary>Multiplies the img2img starting noise (A1111's <c>initial_noise_multiplier</c>, "Noise multiplier").</summary>
+    public double InitialNoiseMultiplier { get; init; } = 1;
 }

@@ -47,6 +47,7 @@ public static class GenerationRequestValidator
             if (double.IsNaN(request.Strength) || request.Strength is < GenerationLimits.MinStrength or > GenerationLimits.MaxStrength)
                 errors.Add($"Denoising strength must be between {GenerationLimits.MinStrength} and {GenerationLimits.MaxStrength} (got {request.Strength}).");
         }
+        ImageToolsLimits.Validate(request, errors);
         return errors;
     }
 

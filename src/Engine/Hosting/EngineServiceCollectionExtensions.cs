@@ -16,6 +16,8 @@ public static class EngineServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddSingleton<ModelRegistry>();
         services.TryAddSingleton<SessionFactory>();
+        services.TryAddSingleton<Upscaling.UpscalerCatalog>();
+        services.TryAddSingleton<Upscaling.IUpscalerCatalog>(sp => sp.GetRequiredService<Upscaling.UpscalerCatalog>());
         services.TryAddSingleton<GenerationEngine>();
         services.TryAddSingleton<IGenerationEngine>(sp => sp.GetRequiredService<GenerationEngine>());
         return services;

@@ -45,6 +45,25 @@ public sealed record ImageParameters
 
     /// <summary>A1111's "Emphasis" mode; "Original" when absent.</summary>
     public string Emphasis { get; init; } = "Original";
+    /// <summary>A1111 "Variation seed" of this image (subseed + image index); null when the strength is 0.</summary>
+    public long? Subseed { get; init; }
+
+    /// <summary>A1111 "Variation seed strength"; null or 0 is off.</summary>
+    public double? SubseedStrength { get; init; }
+
+    /// <summary>A1111 "Seed resize from" (pixels); null when off.</summary>
+    public int? SeedResizeFromWidth { get; init; }
+
+    public int? SeedResizeFromHeight { get; init; }
+
+    /// <summary>Hires fix of a txt2img image (Width/Height are then the first pass's size, as A1111 writes them).</summary>
+    public HiresSettings? Hires { get; init; }
+
+    /// <summary>Inpainting: A1111's "Mask blur" (null without a mask).</summary>
+    public int? MaskBlur { get; init; }
+
+    /// <summary>A1111's "Noise multiplier" of img2img (null when 1).</summary>
+    public double? NoiseMultiplier { get; init; }
 
     /// <summary>Gallery id of the init image of an img2img generation.</summary>
     public string? ParentId { get; init; }

@@ -40,6 +40,7 @@ public static partial class Infotext
         };
         if (p.ShortModelHash is { Length: > 0 } hash) pairs.Add(new("Model hash", hash));
         if (!string.IsNullOrEmpty(p.Model)) pairs.Add(new("Model", p.Model));
+        pairs.AddRange(InfotextTools.VariationPairs(p));
         if (p.Strength is { } strength) pairs.Add(new("Denoising strength", Invariant(strength)));
         if (p.ClipSkip > 1) pairs.Add(new("Clip skip", Invariant(p.ClipSkip)));
         // A1111 omits RNG when it is the default (GPU).
@@ -47,6 +48,8 @@ public static partial class Infotext
         // A1111 names a non-default emphasis mode only when a prompt has brackets it could apply to.
         if (p.Emphasis is { Length: > 0 } emphasis && emphasis != "Original" && (p.Prompt + p.NegativePrompt).AsSpan().IndexOfAny('(', '[') >= 0)
             pairs.Add(new("Emphasis", emphasis));
+        pairs.AddRange(InfotextTools.HiresPairs(p));
+        pairs.AddRange(InfotextTools.InpaintPairs(p));
         if (!string.IsNullOrEmpty(p.EngineVersion)) pairs.Add(new("Version", p.EngineVersion));
 
         var line = string.Join(", ", pairs.Where(kv => kv.Value.Length > 0).Select(kv => $"{kv.Key}: {A1111Quoting.Quote(kv.Value)}"));
@@ -113,7 +116,7 @@ public static partial class Infotext
             height = ParseInt(m.Groups[2].Value);
         }
 
-        return new ImageParameters
+        return InfotextTools.Read(data, new ImageParameters
         {
             Prompt = data.Prompt,
             NegativePrompt = data.NegativePrompt,
@@ -131,7 +134,7 @@ public static partial class Infotext
             EngineVersion = data.Get("Version"),
             ClipSkip = ParseInt(data.Get("Clip skip")) is var clipSkip and > 0 ? clipSkip : 1,
             Emphasis = data.Get("Emphasis") ?? "Original",
-        };
+        });
     }
 
     private static List<Match> Matches(string line)

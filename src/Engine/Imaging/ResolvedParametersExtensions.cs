@@ -5,7 +5,7 @@ namespace SdBlazor.Engine.Imaging;
 public static class ResolvedParametersExtensions
 {
     /// <summary>The metadata of one image of a generation (each image has its own seed: resolved seed + index).</summary>
-    public static ImageParameters ToImageParameters(this ResolvedParameters p, long imageSeed) => new()
+    public static ImageParameters ToImageParameters(this ResolvedParameters p, long imageSeed) => new ImageParameters
     {
         Prompt = p.Prompt,
         NegativePrompt = p.NegativePrompt,
@@ -26,5 +26,20 @@ public static class ResolvedParametersExtensions
         Strength = p.Strength,
         ClipSkip = p.ClipSkip,
         Emphasis = p.Emphasis,
+    }.WithImageTools(p, imageSeed);
+
+    /// <summary>Adds the variation-seed and hires-fix fields of image <paramref name="imageSeed"/> (its subseed moves with its seed).</summary>
+    public static ImageParameters WithImageTools(this ImageParameters image, ResolvedParameters p, long imageSeed) => image with
+    {
+        Subseed = p.Variation is { Strength: not 0 } ? p.Subseed + (imageSeed - p.Seed) : null,
+        SubseedStrength = p.Variation is { Strength: not 0 } v ? v.Strength : null,
+        SeedResizeFromWidth = p.Variation is { IsResized: true } r ? r.ResizeFromWidth : null,
+        SeedResizeFromHeight = p.Variation is { IsResized: true } r2 ? r2.ResizeFromHeight : null,
+        Hires = p.Hires,
+        MaskBlur = p.MaskBlur,
+        NoiseMultiplier = p.NoiseMultiplier,
+        // A1111 writes the first pass's size; the hires size follows from it.
+        Width = p.Hires is null ? image.Width : p.Width,
+        Height = p.Hires is null ? image.Height : p.Height,
     };
 }

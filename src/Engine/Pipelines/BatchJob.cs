@@ -22,4 +22,17 @@ public sealed record BatchJob(
 
     /// <summary>The same for the negative prompt (its token count may differ: then the UNet runs the halves separately).</summary>
     public Prompts.PromptConditioning? UnconditionalSchedule { get; init; }
+    /// <summary>Variation seeds, one per image (resolved subseed + image index); null without variation.</summary>
+    public IReadOnlyList<long>? Subseeds { get; init; }
+
+    public Randomness.VariationSettings? Variation { get; init; }
+
+    /// <summary>Inpainting with an ordinary model: the mask whose kept area is reset after every step; null otherwise.</summary>
+    public InpaintMask? Inpaint { get; init; }
+
+    /// <summary>A1111 "masked content": 0 fill and 1 original change the image before encoding; 2 latent noise, 3 latent nothing change the latents.</summary>
+    public int InpaintingFill { get; init; } = 1;
+
+    /// <summary>img2img: the starting noise is scaled by this (A1111's <c>initial_noise_multiplier</c>).</summary>
+    public float NoiseMultiplier { get; init; } = 1;
 }

@@ -11,6 +11,7 @@ using SdBlazor.Engine.Onnx;
 using SdBlazor.Engine.Prompts;
 using SdBlazor.Engine.Tokenization;
 using SdBlazor.Shared;
+using SixLabors.ImageSharp.Processing;
 
 namespace SdBlazor.Engine.Pipelines;
 
@@ -35,8 +36,14 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private LoadedModel? _loaded;
     private bool _releaseAfterRun;
 
-    public GenerationEngine(ModelRegistry registry, SessionFactory sessions, IOptions<EngineOptions> options, ILogger<GenerationEngine> logger)
+    private readonly Upscaling.IUpscalerCatalog _upscalers;
+    private readonly Upscaling.UpscalerCatalog? _ownedUpscalers;
+
+    public GenerationEngine(ModelRegistry registry, SessionFactory sessions, IOptions<EngineOptions> options, ILogger<GenerationEngine> logger,
+        Upscaling.IUpscalerCatalog? upscalers = null)
     {
+        _ownedUpscalers = upscalers is null ? new Upscaling.UpscalerCatalog(options, sessions) : null;
+        _upscalers = upscalers ?? _ownedUpscalers!;
         _registry = registry;
         _sessions = sessions;
         _validator = new RequestValidator(registry);
@@ -122,6 +129,9 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var started = Stopwatch.StartNew();
         var request = validated.Request;
         var seed = request.Seed == -1 ? RandomSeed() : request.Seed;
+        var subseed = request.Subseed == -1 ? RandomSeed() : request.Subseed;
+        var variation = new Randomness.VariationSettings(request.SubseedStrength, request.SeedResizeFromWidth, request.SeedResizeFromHeight);
+        var upscaler = validated.Hires is { IsLatent: false } plan ? FindUpscaler(plan, validated.Model) : null;
         var model = GetOrLoad(validated.Model);
         var sha256 = _registry.Sha256(validated.Model);
 
@@ -136,7 +146,14 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var momentsChannels = 0;
         if (validated.InitImage is { } init)
         {
-            var pixels = ImageTensors.FromImage(init, validated.Width, validated.Height);
+            float[] pixels;
+            if (validated.Inpaint is { } fillMask && request.InpaintingFill == 0)
+            {
+                using var resized = init.Clone(x => x.Resize(validated.Width, validated.Height, KnownResamplers.Lanczos3));
+                using var filled = Inpainting.Fill(resized, fillMask);
+                pixels = ImageTensors.FromImage(filled, validated.Width, validated.Height);
+            }
+            else pixels = ImageTensors.FromImage(init, validated.Width, validated.Height);
             long[] shape = [];
             moments = StableDiffusionPipeline.RunCancellable(
                 () => model.VaeEncoder!.Encode(pixels, validated.Height, validated.Width, runOptions, out shape), cancellationToken);
@@ -148,6 +165,17 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
 
         var pipeline = new StableDiffusionPipeline(model);
+        HiresFix? hires = null;
+        if (validated.Hires is { } hiresPlan)
+        {
+            // The second pass's own prompts, encoded only when they differ.
+            var hrPrompt = string.IsNullOrEmpty(request.HrPrompt) ? request.Prompt : request.HrPrompt;
+            var hrNegative = string.IsNullOrEmpty(request.HrNegativePrompt) ? request.NegativePrompt ?? "" : request.HrNegativePrompt;
+            var (hrConditional, hrUnconditional) = hrPrompt == request.Prompt && hrNegative == (request.NegativePrompt ?? "")
+                ? (conditional, unconditional)
+                : TextConditioning.Encode(model, request with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
+            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional);
+        }
         var images = new List<GeneratedImage>();
         try
         {
@@ -164,10 +192,22 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                     {
                         ConditionalSchedule = conditional,
                         UnconditionalSchedule = unconditional,
+                        Subseeds = seeds.Select(s => subseed + (s - seed)).ToArray(),
+                        Variation = variation.IsActive ? variation : null,
+                        Inpaint = validated.Inpaint,
+                        InpaintingFill = request.InpaintingFill,
+                        NoiseMultiplier = (float)request.InitialNoiseMultiplier,
                     };
-                    var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
+                    var batchImages = hires is null
+                        ? pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken)
+                        : hires.Run(pipeline, job, progress, skipImage, runOptions, started, cancellationToken);
                     if (batchImages is null) _logger.LogInformation("Batch {Batch} (images from {First}) skipped on request", b, first);
-                    else images.AddRange(batchImages);
+                    else
+                    {
+                        if (validated.Inpaint is { } overlay)
+                            foreach (var image in batchImages) Inpainting.Overlay(image.Image, validated.InitImage!, overlay);
+                        images.AddRange(batchImages);
+                    }
                 }
             }
         }
@@ -190,11 +230,16 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             request.Prompt, request.NegativePrompt ?? "", validated.Model.Name, sha256,
             validated.Sampler.Sampler, validated.Sampler.ScheduleType, request.Steps, request.CfgScale, seed,
             validated.Width, validated.Height, request.BatchSize, request.BatchCount,
-            validated.IsImg2Img ? request.Strength : null,
+            validated.IsImg2Img || validated.Hires is not null ? request.Strength : null,
             validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed)
         {
             ClipSkip = request.ClipSkip,
             Emphasis = EmphasisModes.Name(EmphasisModes.TryParse(request.Emphasis, out var emphasis) ? emphasis : EmphasisMode.Original),
+            Subseed = subseed,
+            Variation = variation.IsActive ? variation : null,
+            Hires = validated.Hires is { } used ? HiresFix.Settings(request, validated.Sampler, used) : null,
+            MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
+            NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
         };
     }
 
@@ -325,12 +370,28 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
     }
 
+    private Upscaling.IImageUpscaler FindUpscaler(HiresPlan plan, ModelFolder model)
+    {
+        if (!model.SupportsImg2Img)
+            throw new GenerationValidationException($"Hires upscaler '{plan.Upscaler}' works on images, which needs a VAE encoder; model '{model.Name}' has none. Use a Latent upscaler.");
+        try
+        {
+            return _upscalers.Find(plan.Upscaler)
+                ?? throw new GenerationValidationException($"Hires upscaler '{plan.Upscaler}' is unknown. Available: {string.Join(", ", [.. Shared.ImageToolsLimits.LatentUpscalers, .. _upscalers.List().Select(u => u.Name)])}.");
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new GenerationValidationException(ex.Message);
+        }
+    }
+
     /// <summary>A1111's range for random seeds: [0, 2³² − 2].</summary>
     private static long RandomSeed() => BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) % 4294967295L;
 
     public void Dispose()
     {
         Unload();
+        _ownedUpscalers?.Dispose();
         _gate.Dispose();
     }
 }

@@ -128,6 +128,21 @@ public sealed record ResolvedParameters(
 
     /// <summary>A1111's emphasis mode the prompts were parsed with.</summary>
     public string Emphasis { get; init; } = "Original";
+
+    /// <summary>The resolved variation seed (image <c>i</c> uses Subseed + i; A1111 resolves it even at strength 0).</summary>
+    public long Subseed { get; init; } = -1;
+
+    /// <summary>Variation-seed settings when they changed the noise; null otherwise.</summary>
+    public Randomness.VariationSettings? Variation { get; init; }
+
+    /// <summary>Hires fix settings; Width/Height above are then the first pass's size and the images are larger.</summary>
+    public Imaging.HiresSettings? Hires { get; init; }
+
+    /// <summary>Inpainting's mask blur (null without a mask).</summary>
+    public int? MaskBlur { get; init; }
+
+    /// <summary>img2img noise multiplier when it is not 1.</summary>
+    public double? NoiseMultiplier { get; init; }
 }
 
 /// <summary>

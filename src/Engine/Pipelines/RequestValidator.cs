@@ -35,6 +35,9 @@ public sealed class RequestValidator(ModelRegistry registry)
         if (request.ClipSkip is < MinClipSkip or > MaxClipSkip) Fail($"Clip skip must be between {MinClipSkip} and {MaxClipSkip} (got {request.ClipSkip}).");
         if (!Prompts.EmphasisModes.TryParse(request.Emphasis, out _))
             Fail($"Emphasis '{request.Emphasis}' is unknown; use one of: {string.Join(", ", EmphasisModes)}.");
+        var toolErrors = new List<string>();
+        ImageToolsLimits.Validate(request, toolErrors);
+        if (toolErrors.Count > 0) Fail(toolErrors[0]);
 
         var sampler = SchedulerFactory.Resolve(request.Sampler ?? "", request.ScheduleType);
 
@@ -62,7 +65,33 @@ public sealed class RequestValidator(ModelRegistry registry)
             init = DecodeInitImage(request.InitImage);
         }
 
-        return new ValidatedRequest(request, model, sampler, width, height, init);
+        InpaintMask? inpaint = null;
+        if (request.Mask is { } maskBytes && init is not null)
+        {
+            try
+            {
+                using var maskImage = DecodeMask(maskBytes);
+                inpaint = InpaintMask.Create(maskImage, width, height, request.MaskBlur, request.InpaintingMaskInvert);
+            }
+            catch
+            {
+                init.Dispose();
+                throw;
+            }
+        }
+        return new ValidatedRequest(request, model, sampler, width, height, init) { Hires = HiresPlanFor(request, sampler, width, height), Inpaint = inpaint };
+    }
+
+    private static HiresPlan? HiresPlanFor(GenerationRequest request, SamplerChoice sampler, int width, int height)
+    {
+        if (!request.EnableHr) return null;
+        var (w, h) = HiresSize.Target(width, height, request);
+        var (uw, uh) = HiresSize.UpscaleTo(width, height, request);
+        if (w is < MinSize or > MaxSize || h is < MinSize or > MaxSize || uw > 2 * MaxSize || uh > 2 * MaxSize)
+            Fail($"Hires target {w}x{h} is outside {MinSize}–{MaxSize} pixels per side; lower the hires scale or size.");
+        var hrSampler = string.IsNullOrWhiteSpace(request.HrSampler) ? sampler : SchedulerFactory.Resolve(request.HrSampler, request.ScheduleType);
+        var upscaler = ImageToolsLimits.LatentUpscalers.FirstOrDefault(n => string.Equals(n, request.HrUpscaler, StringComparison.OrdinalIgnoreCase)) ?? request.HrUpscaler;
+        return new HiresPlan(w, h, uw, uh, upscaler, hrSampler, request.HrSecondPassSteps > 0 ? request.HrSecondPassSteps : request.Steps);
     }
 
     private static void CheckSize(string what, int value)
@@ -87,6 +116,23 @@ public sealed class RequestValidator(ModelRegistry registry)
         catch (ImageFormatException ex)
         {
             Fail($"The init image could not be read: {ex.Message} Send a PNG, JPEG or WebP image.");
+            throw; // unreachable
+        }
+    }
+
+    private static Image<L8> DecodeMask(byte[] bytes)
+    {
+        try
+        {
+            var info = Image.Identify(bytes);
+            if (info.Width > MaxInitImageSide || info.Height > MaxInitImageSide)
+                Fail($"The mask is {info.Width}×{info.Height}; at most {MaxInitImageSide} pixels per side are accepted.");
+            // A1111 reads the mask as greyscale ("L"); an alpha channel is ignored as there.
+            return Image.Load<L8>(bytes);
+        }
+        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        {
+            Fail($"The mask could not be read ({ex.Message}); send a PNG, JPEG or WebP image.");
             throw; // unreachable
         }
     }

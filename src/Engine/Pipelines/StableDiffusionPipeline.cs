@@ -24,6 +24,16 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         ValidatedRequest request, BatchJob job, IStepProgressSink? progress, Func<bool>? skip,
         RunOptions runOptions, Stopwatch started, CancellationToken cancellationToken)
     {
+        var latents = Denoise(request, job, progress, skip, runOptions, started, cancellationToken);
+        return latents is null ? null : Decode(request, job, latents, runOptions, cancellationToken);
+    }
+
+    /// <summary>The denoising loop only: the final latents [batch, 4, h/8, w/8] (scaled, as the UNet sees them), or null when skipped.</summary>
+    /// <remarks>img2img when <see cref="BatchJob.InitLatentsMoments"/> is set (hires fix's second pass has no init image).</remarks>
+    public float[]? Denoise(
+        ValidatedRequest request, BatchJob job, IStepProgressSink? progress, Func<bool>? skip,
+        RunOptions runOptions, Stopwatch started, CancellationToken cancellationToken)
+    {
         var batch = job.Seeds.Count;
         int latentHeight = request.Height / Models.ModelFolder.VaeScale, latentWidth = request.Width / Models.ModelFolder.VaeScale;
         var itemLength = LatentChannels * latentHeight * latentWidth;
@@ -34,7 +44,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         var scheduler = SchedulerFactory.Create(request.Sampler.Sampler, request.Sampler.ScheduleType, request.Model.SchedulerConfig);
         scheduler.SetTimesteps(request.Request.Steps);
         var begin = 0;
-        if (request.IsImg2Img)
+        if (job.InitLatentsMoments is not null)
         {
             begin = ImageToImage.StartIndex(request.Request.Steps, request.Request.Strength, scheduler.Order);
             scheduler.SetBeginIndex(begin);
@@ -50,14 +60,16 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         try
         {
             var latents = latentsArray.AsSpan(0, n);
+            InpaintBlend? inpaint = null;
             if (job.InitLatentsMoments is null)
             {
-                TorchGenerator.FillNormal(generators, latents);
+                for (var i = 0; i < batch; i++)
+                    VariationNoise.FillItem(generators[i], job, i, LatentChannels, latentHeight, latentWidth, latents.Slice(i * itemLength, itemLength));
                 TensorPrimitives.Multiply(latents, scheduler.InitNoiseSigma, latents);
             }
             else
             {
-                PrepareImageLatents(job, generators, itemLength, latents, scheduler, begin, calls);
+                inpaint = PrepareImageLatents(job, generators, itemLength, latentHeight, latentWidth, latents, scheduler, begin, calls);
             }
 
             var unet = model.UNet;
@@ -112,6 +124,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
                 }
                 else noisePred = unetOutput[..n];
                 scheduler.Step(noisePred, t, latents, generators);
+                inpaint?.AfterStep(latents, scheduler, begin + j + 1);
 
                 // Heun and other second-order samplers make Order calls per user-visible step; the last call always completes.
                 var done = j == calls - 1 ? totalSteps : (j + 1) / scheduler.Order;
@@ -125,7 +138,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
 
             cancellationToken.ThrowIfCancellationRequested();
             if (calls > 0 && skip?.Invoke() == true) return null;
-            return Decode(request, job, latentsArray, itemLength, latentHeight, latentWidth, runOptions, cancellationToken);
+            return latentsArray.AsSpan(0, n).ToArray();
         }
         finally
         {
@@ -140,40 +153,63 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
     /// mean ‖ logvar), scale, then draw that generator's noise and <c>add_noise</c> at the first kept timestep.
     /// With no steps left (strength 0) the clean image latents are decoded as they are.
     /// </summary>
-    private void PrepareImageLatents(BatchJob job, TorchGenerator[] generators, int itemLength, Span<float> latents,
+    private InpaintBlend? PrepareImageLatents(BatchJob job, TorchGenerator[] generators, int itemLength, int latentHeight, int latentWidth, Span<float> latents,
         IScheduler scheduler, int begin, int calls)
     {
+        var allNoise = job.Inpaint is null ? null : new float[latents.Length];
         var moments = job.InitLatentsMoments!;
+        // One encoding shared by the batch (img2img), or one per image (hires fix) laid out one after another.
+        var momentsStride = job.InitLatentsChannels * (itemLength / LatentChannels);
+        var perImage = moments.Length >= generators.Length * momentsStride && generators.Length > 1;
         var scaling = model.Folder.ScalingFactor;
         var initLatents = new float[latents.Length];
         var noise = new float[itemLength];
         for (var i = 0; i < generators.Length; i++)
         {
             var item = initLatents.AsSpan(i * itemLength, itemLength);
+            var offset = perImage ? i * momentsStride : 0;
             if (job.InitLatentsChannels == 2 * LatentChannels)
             {
                 // diffusers DiagonalGaussianDistribution.sample: mean + exp(0.5 · clamp(logvar, −30, 20)) · randn.
                 generators[i].FillNormal(item);
-                var mean = moments.AsSpan(0, itemLength);
-                var logvar = moments.AsSpan(itemLength, itemLength);
+                var mean = moments.AsSpan(offset, itemLength);
+                var logvar = moments.AsSpan(offset + itemLength, itemLength);
                 for (var k = 0; k < itemLength; k++)
                     item[k] = mean[k] + MathF.Exp(0.5f * Math.Clamp(logvar[k], -30f, 20f)) * item[k];
             }
-            else moments.AsSpan(0, itemLength).CopyTo(item);
+            else moments.AsSpan(offset, itemLength).CopyTo(item);
             TensorPrimitives.Multiply(item, scaling, item);
+            if (job.Inpaint is { } mask && job.InpaintingFill is 2 or 3) MaskedContent(job, i, item, mask);
 
             if (calls > 0)
             {
-                generators[i].FillNormal(noise);
+                VariationNoise.FillItem(generators[i], job, i, LatentChannels, latentHeight, latentWidth, noise);
+                if (job.NoiseMultiplier != 1) TensorPrimitives.Multiply(noise, job.NoiseMultiplier, noise);
+                if (allNoise is not null) noise.CopyTo(allNoise.AsSpan(i * itemLength, itemLength));
                 scheduler.AddNoise(item, noise, scheduler.Timesteps[begin], latents.Slice(i * itemLength, itemLength));
             }
             else item.CopyTo(latents.Slice(i * itemLength, itemLength));
         }
+        return job.Inpaint is { } inpaintMask ? new InpaintBlend(initLatents, allNoise!, inpaintMask.Latent, LatentChannels) : null;
     }
 
-    private List<GeneratedImage> Decode(ValidatedRequest request, BatchJob job, float[] latents, int itemLength,
-        int latentHeight, int latentWidth, RunOptions runOptions, CancellationToken cancellationToken)
+    /// <summary>A1111's latent "masked content": 2 replaces the masked latents with the seed's noise, 3 with zeros.</summary>
+    private static void MaskedContent(BatchJob job, int item, Span<float> latents, InpaintMask mask)
     {
+        var fresh = new float[latents.Length];
+        if (job.InpaintingFill == 2) new TorchGenerator((ulong)job.Seeds[item]).FillNormal(fresh);
+        for (var k = 0; k < latents.Length; k++)
+        {
+            var m = mask.Latent[k % mask.Latent.Length];
+            latents[k] = latents[k] * (1 - m) + fresh[k] * m;
+        }
+    }
+
+    /// <summary>VAE decode of <paramref name="latents"/> [batch, 4, h/8, w/8] at the request's size, one image per seed of the job.</summary>
+    public List<GeneratedImage> Decode(ValidatedRequest request, BatchJob job, float[] latents, RunOptions runOptions, CancellationToken cancellationToken)
+    {
+        int latentHeight = request.Height / Models.ModelFolder.VaeScale, latentWidth = request.Width / Models.ModelFolder.VaeScale;
+        var itemLength = LatentChannels * latentHeight * latentWidth;
         var images = new List<GeneratedImage>(job.Seeds.Count);
         var scaled = new float[itemLength];
         try

@@ -36,13 +36,15 @@ public sealed class LmsDiscreteScheduler(SchedulerConfig config) : SigmaSchedule
         _derivatives.Add(derivative);
         if (_derivatives.Count > MaxOrder) _derivatives.RemoveAt(0);
 
-        // diffusers uses min(step_index + 1, 4), which equals the derivatives held when a run starts at index 0. An
-        // img2img run starts later with fewer derivatives; diffusers then pairs order-4 coefficients with the one
-        // derivative it has (zip truncates), which no longer sums to σ_{t+1} − σ_t. We use the order we can support.
-        var order = Math.Min(_derivatives.Count, MaxOrder);
+        // diffusers' rule: the order is min(step_index + 1, 4) counted from the start of the whole schedule, and the
+        // coefficients of that order are paired with the derivatives held, newest first (Python's zip stops at the
+        // shorter list). An img2img run starting part-way thus uses high-order coefficients with fewer derivatives
+        // for its first steps; that is what diffusers (and images made with it) do, so we do the same.
+        var order = Math.Min(stepIndex + 1, MaxOrder);
+        var terms = Math.Min(order, _derivatives.Count);
         var sum = Scratch(1, sample.Length);
         Array.Clear(sum);
-        for (var currentOrder = 0; currentOrder < order; currentOrder++)
+        for (var currentOrder = 0; currentOrder < terms; currentOrder++)
         {
             var coefficient = (float)LmsCoefficient(order, stepIndex, currentOrder);
             var d = _derivatives[_derivatives.Count - 1 - currentOrder];

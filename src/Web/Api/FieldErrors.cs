@@ -22,6 +22,17 @@ internal static class FieldErrors
         ("batch_size", r => new() { BatchSize = r.BatchSize }),
         ("n_iter", r => new() { BatchCount = r.BatchCount }),
         ("sampler_name", r => new() { Sampler = r.Sampler, ScheduleType = r.ScheduleType }),
+        ("subseed", r => new() { Subseed = r.Subseed }),
+        ("mask_blur", r => new() { MaskBlur = r.MaskBlur }),
+        ("inpainting_fill", r => new() { InpaintingFill = r.InpaintingFill }),
+        ("initial_noise_multiplier", r => new() { InitialNoiseMultiplier = r.InitialNoiseMultiplier }),
+        ("subseed_strength", r => new() { SubseedStrength = r.SubseedStrength }),
+        ("seed_resize_from_w", r => new() { SeedResizeFromWidth = r.SeedResizeFromWidth, SeedResizeFromHeight = r.SeedResizeFromHeight }),
+        ("hr_scale", r => new() { EnableHr = r.EnableHr, HrScale = r.HrScale, HrResizeX = r.HrResizeX, HrResizeY = r.HrResizeY, Strength = 0.5 }),
+        ("hr_second_pass_steps", r => new() { EnableHr = r.EnableHr, HrSecondPassSteps = r.HrSecondPassSteps, Strength = 0.5 }),
+        ("hr_upscaler", r => new() { EnableHr = r.EnableHr, HrUpscaler = r.HrUpscaler, Strength = 0.5 }),
+        ("hr_sampler_name", r => new() { EnableHr = r.EnableHr, HrSampler = r.HrSampler, Strength = 0.5 }),
+        ("hr_prompt", r => new() { EnableHr = r.EnableHr, HrPrompt = r.HrPrompt, HrNegativePrompt = r.HrNegativePrompt, Strength = 0.5 }),
     ];
 
     public static IEnumerable<ValidationErrorItem> Of(GenerationRequest request)

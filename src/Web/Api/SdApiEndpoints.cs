@@ -99,6 +99,7 @@ public static class SdApiEndpoints
         api.MapSdApiCatalogs();
         if (app is IApplicationBuilder pipeline) pipeline.UseSdApiJsonErrors();
 
+        api.MapSdApiExtras();
         app.MapApiDocumentation();
         return app;
     }

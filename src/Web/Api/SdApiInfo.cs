@@ -17,7 +17,7 @@ public static class SdApiInfo
         var images = output?.Images ?? [];
         var count = images.Count;
         var seed = p?.Seed ?? request.Seed;
-        var subseed = mapped.Subseed == -1 ? RandomSeed() : mapped.Subseed;
+        var subseed = p?.Subseed is >= 0 and var resolved ? resolved : mapped.Subseed == -1 ? RandomSeed() : mapped.Subseed;
         var info = new Dictionary<string, object?>
         {
             ["prompt"] = request.Prompt,
@@ -28,7 +28,7 @@ public static class SdApiInfo
             ["all_seeds"] = images.Select(i => i.Seed).ToArray(),
             ["subseed"] = subseed,
             ["all_subseeds"] = images.Select(i => subseed + i.Index).ToArray(),
-            ["subseed_strength"] = 0,
+            ["subseed_strength"] = request.SubseedStrength,
             ["width"] = p?.Width ?? request.Width ?? mapped.Model.NativeWidth,
             ["height"] = p?.Height ?? request.Height ?? mapped.Model.NativeHeight,
             ["sampler_name"] = p?.Sampler ?? request.Sampler,
@@ -41,9 +41,9 @@ public static class SdApiInfo
             ["sd_model_hash"] = (p?.ModelSha256 ?? mapped.Model.Sha256) is { Length: >= 10 } sha ? sha[..10] : null,
             ["sd_vae_name"] = null,
             ["sd_vae_hash"] = null,
-            ["seed_resize_from_w"] = -1,
-            ["seed_resize_from_h"] = -1,
-            ["denoising_strength"] = request.InitImage is null ? null : request.Strength,
+            ["seed_resize_from_w"] = request.SeedResizeFromWidth > 0 ? request.SeedResizeFromWidth : -1,
+            ["seed_resize_from_h"] = request.SeedResizeFromHeight > 0 ? request.SeedResizeFromHeight : -1,
+            ["denoising_strength"] = request.InitImage is null && !request.EnableHr ? null : request.Strength,
             ["extra_generation_params"] = new Dictionary<string, object?> { ["Schedule type"] = p?.ScheduleType ?? request.ScheduleType },
             ["index_of_first_image"] = 0,
             ["infotexts"] = images.Select(i => i.Infotext).ToArray(),

@@ -57,15 +57,10 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
             errors.Add(new(["body", "scheduler"], ex.Message, "value_error"));
         }
 
-        if (body.SubseedStrength is { } subStrength && subStrength != 0)
-            errors.Add(new(["body", "subseed_strength"], "Variation seeds are not supported: subseed_strength must be 0.", "value_error"));
-
         byte[]? initImage = null;
         double strength = DefaultDenoisingStrength;
         if (body is Img2ImgRequest img2img)
         {
-            if (!string.IsNullOrEmpty(img2img.Mask))
-                errors.Add(new(["body", "mask"], "Inpainting masks are not supported yet; send the request without a mask.", "value_error"));
             if (img2img.InitImages is not { Count: > 0 } inits)
                 errors.Add(new(["body", "init_images"], "field required: img2img needs one base64 image in init_images", "value_error.missing"));
             else if (inits.Count > 1)
@@ -114,6 +109,7 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
             InitImage = initImage,
             Strength = strength,
         };
+        request = SdApiImageTools.Apply(body, request, errors);
         errors.AddRange(FieldErrors.Of(request));
         if (errors.Count > 0) return (null, SdApiResults.Validation(errors));
 
@@ -134,6 +130,7 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
         body.SubseedStrength ??= 0;
         body.SeedResizeFromH ??= -1;
         body.SeedResizeFromW ??= -1;
+        SdApiImageTools.Echo(body, request);
         body.SamplerName = request.Sampler;
         body.SamplerIndex ??= DefaultSampler;
         body.Scheduler = request.ScheduleType;

@@ -16,13 +16,14 @@ public static class SdApiServiceCollectionExtensions
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<SdApiBodyReader>();
         services.AddSingleton<SdApiRequestMapper>();
+        services.AddSingleton<SdApiExtras>();
         services.AddSingleton<ApiJobTickets>();
         services.AddSingleton<SdApiGenerator>();
         services.AddSingleton<SdApiProgress>();
         services.AddSingleton<Extras.LoraCatalog>();
         services.AddSingleton<Extras.EmbeddingCatalog>();
         services.AddSingleton<Extras.PromptStyleStore>();
-        services.AddSingleton<Extras.IUpscalerProvider, Extras.BuiltInUpscalers>();
+        services.AddSingleton<Extras.IUpscalerProvider, Extras.EngineUpscalers>();
         services.AddSingleton<Extras.UpscalerCatalog>();
         services.TryAddSingleton(TimeProvider.System);
         DecorateOutputStore(services);

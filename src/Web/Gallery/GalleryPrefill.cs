@@ -61,7 +61,7 @@ public sealed class GalleryPrefill(GalleryIndex index, GalleryStore store)
         if (stream is null) return null;
         using var ms = new MemoryStream();
         await stream.CopyToAsync(ms, ct);
-        return new GenerationPrefill(result with { InitImage = ms.ToArray(), Strength = parameters.Strength ?? 0.75 }, row.Key);
+        return new GenerationPrefill(result with { InitImage = ms.ToArray(), Strength = parameters.Strength ?? 0.75, EnableHr = false }, row.Key);
     }
 
     public static GenerationRequest ToRequest(ImageParameters p) => new()
@@ -79,6 +79,22 @@ public sealed class GalleryPrefill(GalleryIndex index, GalleryStore store)
         Strength = p.Strength ?? 0.75,
         ClipSkip = p.ClipSkip is >= GenerationLimits.MinClipSkip and <= GenerationLimits.MaxClipSkip ? p.ClipSkip : 1,
         Emphasis = GenerationLimits.EmphasisModes.Contains(p.Emphasis) ? p.Emphasis : "Original",
+        // Variation seed and hires fix, as the image recorded them (A1111's "send to txt2img" restores them too).
+        Subseed = p.Subseed ?? -1,
+        SubseedStrength = p.SubseedStrength ?? 0,
+        SeedResizeFromWidth = p.SeedResizeFromWidth ?? 0,
+        SeedResizeFromHeight = p.SeedResizeFromHeight ?? 0,
+        EnableHr = p.Hires is not null,
+        HrScale = p.Hires?.Scale ?? 2,
+        HrResizeX = p.Hires?.ResizeWidth ?? 0,
+        HrResizeY = p.Hires?.ResizeHeight ?? 0,
+        HrUpscaler = p.Hires?.Upscaler ?? "Latent",
+        HrSecondPassSteps = p.Hires?.Steps ?? 0,
+        HrSampler = p.Hires?.Sampler,
+        HrPrompt = p.Hires?.Prompt,
+        HrNegativePrompt = p.Hires?.NegativePrompt,
+        MaskBlur = p.MaskBlur ?? 4,
+        InitialNoiseMultiplier = p.NoiseMultiplier ?? 1,
     };
 
     private static ImageParameters RowParameters(GalleryImage row) => new()

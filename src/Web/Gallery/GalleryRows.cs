@@ -38,7 +38,7 @@ public static class GalleryRows
     }
 
     /// <summary>The engine's resolved parameters for one image of a result (image <c>i</c> has its own seed).</summary>
-    public static ImageParameters FromEngine(ResolvedParameters r, GeneratedImage image, string? parentId = null) => new()
+    public static ImageParameters FromEngine(ResolvedParameters r, GeneratedImage image, string? parentId = null) => new ImageParameters
     {
         Prompt = r.Prompt,
         NegativePrompt = r.NegativePrompt,
@@ -58,7 +58,7 @@ public static class GalleryRows
         Duration = r.Duration,
         Strength = r.Strength,
         ParentId = parentId,
-    };
+    }.WithImageTools(r, image.Seed);
 
     public static DateTime TruncateToMilliseconds(DateTime utc) =>
         new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);

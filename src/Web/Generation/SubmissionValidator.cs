@@ -4,10 +4,10 @@ using SdBlazor.Shared;
 namespace SdBlazor.Web.Generation;
 
 /// <summary>
-/// Server-side check before queueing: the shared limits plus what only the server knows (installed models, whether
-/// the init image really decodes, and whether the job fits the memory budget of whoever submits it).
+/// Server-side check before queueing: the shared limits plus what only the server knows (installed models and
+/// upscalers, whether the init image and mask really decode, and whether the job fits the memory budget of whoever submits it).
 /// </summary>
-public sealed class SubmissionValidator(IGenerationEngine engine, MemoryAdmission admission)
+public sealed class SubmissionValidator(IGenerationEngine engine, MemoryAdmission admission, Engine.Upscaling.IUpscalerCatalog? upscalers = null)
 {
     /// <param name="owner">The owner submits (or resubmits for themself); members have a smaller memory budget.</param>
     public IReadOnlyList<string> Validate(GenerationRequest request, bool owner = true)
@@ -24,6 +24,14 @@ public sealed class SubmissionValidator(IGenerationEngine engine, MemoryAdmissio
             else if (request.InitImage is not null && !model.SupportsImg2Img)
                 errors.Add($"Model '{model.Name}' has no VAE encoder, so it cannot start from an init image.");
         }
+        if (errors.Count > 0) return errors;
+
+        if (request.Mask is { } mask && InpaintMask.Problem(mask, request.InpaintingMaskInvert) is { } maskProblem)
+            errors.Add(maskProblem);
+        // Only names listed are looked up: loading a broken model file waits for the run, which reports it.
+        if (request.EnableHr && upscalers is not null && !ImageToolsLimits.IsLatentUpscaler(request.HrUpscaler)
+            && !upscalers.List().Any(u => string.Equals(u.Name, request.HrUpscaler, StringComparison.OrdinalIgnoreCase)))
+            errors.Add($"Hires upscaler '{request.HrUpscaler}' is unknown; available: {string.Join(", ", [.. ImageToolsLimits.LatentUpscalers, .. upscalers.List().Select(u => u.Name)])}.");
         if (errors.Count > 0) return errors;
 
         long initPixels = 0;

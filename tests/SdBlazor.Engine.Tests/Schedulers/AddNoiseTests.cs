@@ -87,9 +87,10 @@ public class AddNoiseTests
     [Theory]
     [InlineData("Euler")]
     [InlineData("Heun")]
-    [InlineData("LMS")]
     [InlineData("DPM++ 2M")]
     [InlineData("DDIM")]
+    // Not LMS: diffusers' LMS pairs order-4 coefficients with the few derivatives an img2img run holds at first, so
+    // even a perfect model does not land on the original; LmsImg2ImgGoldenTests checks it against that rule instead.
     public void Img2img_loop_runs_the_remaining_steps_and_denoises(string sampler)
     {
         // set_alpha_to_one makes DDIM's last step land on ᾱ = 1 (SD 1.5 leaves a little noise at ᾱ_0 instead).

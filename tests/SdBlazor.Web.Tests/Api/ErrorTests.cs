@@ -25,7 +25,9 @@ public sealed class ErrorTests : IClassFixture<ErrorTests.SmallBodyFactory>
     [InlineData("""{"prompt": "x", "width": 100}""", "width", "value_error")]
     [InlineData("""{"prompt": "x", "n_iter": 0}""", "n_iter", "value_error")]
     [InlineData("""{"prompt": "x", "seed": -7}""", "seed", "value_error")]
-    [InlineData("""{"prompt": "x", "subseed_strength": 0.5}""", "subseed_strength", "value_error")]
+    [InlineData("""{"prompt": "x", "subseed_strength": 1.5}""", "subseed_strength", "value_error")]
+    [InlineData("""{"prompt": "x", "enable_hr": true, "hr_scale": 9}""", "hr_scale", "value_error")]
+    [InlineData("""{"prompt": "x", "enable_hr": true, "denoising_strength": 2}""", "denoising_strength", "value_error")]
     [InlineData("""{"prompt": "x", "sampler_name": "DDIM", "scheduler": "Karras"}""", "scheduler", "value_error")]
     public async Task Bad_fields_get_422_with_fastapi_detail_naming_the_field(string body, string field, string type)
     {

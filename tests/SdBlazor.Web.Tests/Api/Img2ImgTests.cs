@@ -55,7 +55,7 @@ public sealed class Img2ImgTests(SdApiFactory factory) : IClassFixture<SdApiFact
     }
 
     [Fact]
-    public async Task Img2img_without_an_init_image_or_with_a_mask_or_broken_base64_is_a_422_naming_the_field()
+    public async Task Img2img_without_an_init_image_or_with_a_broken_mask_or_broken_base64_is_a_422_naming_the_field()
     {
         var api = factory.Api();
         var missing = await api.PostJsonAsync("/sdapi/v1/img2img", """{"prompt": "x"}""");

@@ -69,7 +69,8 @@ public sealed class Txt2ImgTests(SdApiFactory factory) : IClassFixture<SdApiFact
         Assert.Equal(6, parameters.GetProperty("steps").GetInt32());
         Assert.Equal("Euler a", parameters.GetProperty("sampler_name").GetString());
         Assert.Equal(1234, parameters.GetProperty("seed").GetInt64());
-        Assert.False(parameters.TryGetProperty("hr_upscaler", out _));
+        Assert.False(parameters.TryGetProperty("s_churn", out _));
+        Assert.False(parameters.GetProperty("enable_hr").GetBoolean());
     }
 
     // Shape of p2hacks2025/post-07 back/generateImage.py ({"prompt", "steps", "width", "height"}), here without the

@@ -73,6 +73,8 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET /sdapi/v1/extensions"] = Access.Member,
         ["GET /sdapi/v1/face-restorers"] = Access.Member,
         ["GET /sdapi/v1/hypernetworks"] = Access.Member,
+        ["POST /sdapi/v1/extra-single-image"] = Access.Member,
+        ["POST /sdapi/v1/extra-batch-images"] = Access.Member,
         ["GET /openapi/v1.json"] = Access.Member,
         ["GET /scalar/{documentName?}"] = Access.Member,
         ["GET /api-docs"] = Access.Member,

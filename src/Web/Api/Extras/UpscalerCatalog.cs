@@ -12,17 +12,19 @@ public interface IUpscalerProvider
     IEnumerable<string> LatentUpscaleModes();
 }
 
-/// <summary>The resamplers every install has: A1111's built-in "None", "Lanczos" and "Nearest" upscalers.</summary>
-public sealed class BuiltInUpscalers : IUpscalerProvider
+/// <summary>
+/// The engine's upscalers (A1111's "None", the built-in resamplers and the ONNX models in models/upscalers) and the
+/// latent modes hires fix understands.
+/// </summary>
+public sealed class EngineUpscalers(SdBlazor.Engine.Upscaling.IUpscalerCatalog catalog) : IUpscalerProvider
 {
     public IEnumerable<UpscalerInfo> Upscalers() =>
     [
-        new("None", null, null, null, 4),
-        new("Lanczos", null, null, null, 4),
-        new("Nearest", null, null, null, 4),
+        new("None", null, null, null, null),
+        .. catalog.List().Select(u => new UpscalerInfo(u.Name, u.ModelPath is null ? null : u.Name, null, null, u.Scale)),
     ];
 
-    public IEnumerable<string> LatentUpscaleModes() => [];
+    public IEnumerable<string> LatentUpscaleModes() => SdBlazor.Shared.ImageToolsLimits.LatentUpscalers;
 }
 
 /// <summary>Every registered <see cref="IUpscalerProvider"/>, first registration first, names unique.</summary>

@@ -20,7 +20,7 @@ public class Txt2ImgRequest
 
     [JsonPropertyName("subseed")] public long? Subseed { get; set; }
 
-    /// <summary>Variation seeds are not supported: only 0 is accepted.</summary>
+    /// <summary>Variation seed strength in [0, 1]: the noise is slerped towards the subseed's noise as A1111 does.</summary>
     [JsonPropertyName("subseed_strength")] public double? SubseedStrength { get; set; }
 
     [JsonPropertyName("seed_resize_from_h")] public int? SeedResizeFromH { get; set; }
@@ -45,8 +45,21 @@ public class Txt2ImgRequest
 
     [JsonPropertyName("height")] public int? Height { get; set; }
 
-    /// <summary>txt2img: only used by hires fix in A1111, which SdBlazor does not have, so it is ignored.</summary>
+    /// <summary>txt2img: the hires fix second pass's strength (A1111 default 0.7 there); ignored without <c>enable_hr</c>.</summary>
     [JsonPropertyName("denoising_strength")] public double? DenoisingStrength { get; set; }
+
+    [JsonPropertyName("enable_hr")] public bool? EnableHr { get; set; }
+    [JsonPropertyName("hr_scale")] public double? HrScale { get; set; }
+
+    /// <summary>"Latent" (and its interpolation modes), a built-in resampler (Lanczos, Nearest, Bicubic) or a model in models/upscalers.</summary>
+    [JsonPropertyName("hr_upscaler")] public string? HrUpscaler { get; set; }
+
+    [JsonPropertyName("hr_second_pass_steps")] public int? HrSecondPassSteps { get; set; }
+    [JsonPropertyName("hr_resize_x")] public int? HrResizeX { get; set; }
+    [JsonPropertyName("hr_resize_y")] public int? HrResizeY { get; set; }
+    [JsonPropertyName("hr_sampler_name")] public string? HrSamplerName { get; set; }
+    [JsonPropertyName("hr_prompt")] public string? HrPrompt { get; set; }
+    [JsonPropertyName("hr_negative_prompt")] public string? HrNegativePrompt { get; set; }
 
     [JsonPropertyName("restore_faces")] public bool? RestoreFaces { get; set; }
     [JsonPropertyName("tiling")] public bool? Tiling { get; set; }
@@ -67,8 +80,21 @@ public sealed class Img2ImgRequest : Txt2ImgRequest
     /// <summary>Base64 images, with or without a <c>data:image/...;base64,</c> prefix. Exactly one is supported.</summary>
     [JsonPropertyName("init_images")] public List<string>? InitImages { get; set; }
 
-    /// <summary>Inpainting masks are not supported yet; a request with a mask is refused.</summary>
+    /// <summary>Inpainting mask, base64 (white repaints). Resized to the image when its size differs, as A1111 does.</summary>
     [JsonPropertyName("mask")] public string? Mask { get; set; }
+
+    [JsonPropertyName("mask_blur")] public int? MaskBlur { get; set; }
+
+    /// <summary>0 fill (A1111's default), 1 original, 2 latent noise, 3 latent nothing.</summary>
+    [JsonPropertyName("inpainting_fill")] public int? InpaintingFill { get; set; }
+
+    /// <summary>0 or 1 (A1111 sends an int).</summary>
+    [JsonPropertyName("inpainting_mask_invert")] public int? InpaintingMaskInvert { get; set; }
+
+    [JsonPropertyName("initial_noise_multiplier")] public double? InitialNoiseMultiplier { get; set; }
+
+    /// <summary>"Only masked" is not implemented: the whole picture is inpainted whatever this says.</summary>
+    [JsonPropertyName("inpaint_full_res")] public bool? InpaintFullRes { get; set; }
 
     [JsonPropertyName("resize_mode")] public int? ResizeMode { get; set; }
     [JsonPropertyName("include_init_images")] public bool? IncludeInitImages { get; set; }

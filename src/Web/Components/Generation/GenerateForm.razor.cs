@@ -45,6 +45,12 @@ public partial class GenerateForm
     private static readonly string BatchCountHelp = $"1–{GenerationLimits.MaxBatchCount} runs";
     private static readonly string BatchSizeHelp = $"1–{GenerationLimits.MaxBatchSize} images per run";
     private static readonly string StrengthHelp = $"{GenerationLimits.MinStrength}–{GenerationLimits.MaxStrength}: how far from the init image";
+    /// <summary>Hires upscaler choices: the latent modes, then the catalog's upscalers (built-ins by default).</summary>
+    [Parameter] public IReadOnlyList<string> Upscalers { get; set; } = [.. ImageToolsLimits.LatentUpscalers, "Lanczos", "Nearest", "Bicubic"];
+
+    private string HiresSizeText => Model.EnableHr && HiresSize.Target(Model.Width, Model.Height, Model.ToRequest(LastSeed)) is var (w, h)
+        ? $"{Model.Width}×{Model.Height} → {w}×{h}"
+        : "";
 
     private static IEnumerable<string> Presets => [NativePreset, .. FixedPresets];
 

@@ -40,6 +40,24 @@ public sealed class GenerateFormModel
 
     /// <summary>Names of saved styles (styles.csv) applied to the prompts on submit, in order.</summary>
     public IReadOnlyCollection<string> Styles { get; set; } = [];
+    // Variation seeds (A1111's "Extra" seed options).
+    public bool VariationEnabled { get; set; }
+    public long Subseed { get; set; } = -1;
+    public double SubseedStrength { get; set; }
+    public int SeedResizeFromWidth { get; set; }
+    public int SeedResizeFromHeight { get; set; }
+
+    // Hires fix (txt2img only; its denoising strength is kept apart from img2img's).
+    public bool EnableHr { get; set; }
+    public string HrUpscaler { get; set; } = "Latent";
+    public double HrScale { get; set; } = 2;
+    public int HrSecondPassSteps { get; set; }
+    public double HrDenoisingStrength { get; set; } = 0.7;
+    public int HrResizeX { get; set; }
+    public int HrResizeY { get; set; }
+    public string HrSampler { get; set; } = "";
+    public string HrPrompt { get; set; } = "";
+    public string HrNegativePrompt { get; set; } = "";
 
     /// <summary>Fills the form from a request (gallery "use these settings" / "img2img from this"); a set seed becomes Fixed.</summary>
     public void Fill(GenerationRequest request, string? parentImageId = null)
@@ -63,10 +81,28 @@ public sealed class GenerateFormModel
         Strength = request.Strength;
         ClipSkip = request.ClipSkip;
         Emphasis = request.Emphasis;
+        VariationEnabled = request.SubseedStrength != 0 || request.SeedResizeFromWidth > 0;
+        Subseed = request.Subseed;
+        SubseedStrength = request.SubseedStrength;
+        SeedResizeFromWidth = request.SeedResizeFromWidth;
+        SeedResizeFromHeight = request.SeedResizeFromHeight;
+        EnableHr = request.EnableHr;
+        if (request.EnableHr)
+        {
+            HrUpscaler = request.HrUpscaler;
+            HrScale = request.HrScale;
+            HrSecondPassSteps = request.HrSecondPassSteps;
+            HrDenoisingStrength = request.Strength;
+            HrResizeX = request.HrResizeX;
+            HrResizeY = request.HrResizeY;
+            HrSampler = request.HrSampler ?? "";
+            HrPrompt = request.HrPrompt ?? "";
+            HrNegativePrompt = request.HrNegativePrompt ?? "";
+        }
     }
 
     /// <param name="lastSeed">The resolved seed of the last finished job (for "reuse last").</param>
-    public GenerationRequest ToRequest(long? lastSeed) => new()
+    public GenerationRequest ToRequest(long? lastSeed) => WithImageTools(new()
     {
         Prompt = Prompt ?? "",
         NegativePrompt = NegativePrompt ?? "",
@@ -89,5 +125,34 @@ public sealed class GenerateFormModel
         Strength = Strength,
         ClipSkip = ClipSkip,
         Emphasis = Emphasis,
-    };
+    });
+
+    private GenerationRequest WithImageTools(GenerationRequest request)
+    {
+        if (VariationEnabled)
+        {
+            request = request with
+            {
+                Subseed = Subseed,
+                SubseedStrength = SubseedStrength,
+                SeedResizeFromWidth = SeedResizeFromWidth,
+                SeedResizeFromHeight = SeedResizeFromHeight,
+            };
+        }
+        // Hires fix belongs to txt2img: with an init image the section is off (as A1111's img2img tab has none).
+        if (!EnableHr || InitImage is not null) return request;
+        return request with
+        {
+            EnableHr = true,
+            HrUpscaler = HrUpscaler,
+            HrScale = HrScale,
+            HrSecondPassSteps = HrSecondPassSteps,
+            Strength = HrDenoisingStrength,
+            HrResizeX = HrResizeX,
+            HrResizeY = HrResizeY,
+            HrSampler = string.IsNullOrWhiteSpace(HrSampler) ? null : HrSampler,
+            HrPrompt = string.IsNullOrWhiteSpace(HrPrompt) ? null : HrPrompt,
+            HrNegativePrompt = string.IsNullOrWhiteSpace(HrNegativePrompt) ? null : HrNegativePrompt,
+        };
+    }
 }
