@@ -30,6 +30,10 @@ public static class GenerationRequestValidator
             errors.Add($"Sampler '{request.Sampler}' is unknown; use one of: {string.Join(", ", GenerationLimits.Samplers)}.");
         if (!GenerationLimits.ScheduleTypes.Contains(request.ScheduleType, StringComparer.OrdinalIgnoreCase))
             errors.Add($"Schedule type '{request.ScheduleType}' is unknown; use one of: {string.Join(", ", GenerationLimits.ScheduleTypes)}.");
+        if (request.ClipSkip is < GenerationLimits.MinClipSkip or > GenerationLimits.MaxClipSkip)
+            errors.Add($"Clip skip must be between {GenerationLimits.MinClipSkip} and {GenerationLimits.MaxClipSkip} (got {request.ClipSkip}).");
+        if (!GenerationLimits.EmphasisModes.Contains(request.Emphasis ?? "", StringComparer.OrdinalIgnoreCase))
+            errors.Add($"Emphasis '{request.Emphasis}' is unknown; use one of: {string.Join(", ", GenerationLimits.EmphasisModes)}.");
         if (request.InitImage is { } init)
         {
             if (init.Length > GenerationLimits.MaxInitImageBytes)

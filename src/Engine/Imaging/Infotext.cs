@@ -36,8 +36,12 @@ public static partial class Infotext
         if (p.ShortModelHash is { Length: > 0 } hash) pairs.Add(new("Model hash", hash));
         if (!string.IsNullOrEmpty(p.Model)) pairs.Add(new("Model", p.Model));
         if (p.Strength is { } strength) pairs.Add(new("Denoising strength", Invariant(strength)));
+        if (p.ClipSkip > 1) pairs.Add(new("Clip skip", Invariant(p.ClipSkip)));
         // A1111 omits RNG when it is the default (GPU).
         if (!string.IsNullOrEmpty(p.Rng) && p.Rng != "GPU") pairs.Add(new("RNG", p.Rng));
+        // A1111 names a non-default emphasis mode only when a prompt has brackets it could apply to.
+        if (p.Emphasis is { Length: > 0 } emphasis && emphasis != "Original" && (p.Prompt + p.NegativePrompt).AsSpan().IndexOfAny('(', '[') >= 0)
+            pairs.Add(new("Emphasis", emphasis));
         if (!string.IsNullOrEmpty(p.EngineVersion)) pairs.Add(new("Version", p.EngineVersion));
 
         var line = string.Join(", ", pairs.Where(kv => kv.Value.Length > 0).Select(kv => $"{kv.Key}: {A1111Quoting.Quote(kv.Value)}"));
@@ -118,6 +122,8 @@ public static partial class Infotext
             Strength = ParseDouble(data.Get("Denoising strength")),
             Rng = data.Get("RNG") ?? "GPU",
             EngineVersion = data.Get("Version"),
+            ClipSkip = ParseInt(data.Get("Clip skip")) is var clipSkip and > 0 ? clipSkip : 1,
+            Emphasis = data.Get("Emphasis") ?? "Original",
         };
     }
 

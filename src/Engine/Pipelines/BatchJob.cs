@@ -15,4 +15,11 @@ public sealed record BatchJob(
     int Tokens,
     int Hidden,
     float[]? InitLatentsMoments,
-    int InitLatentsChannels);
+    int InitLatentsChannels)
+{
+    /// <summary>Prompt editing / alternation / long prompts: the prompt's conditioning per step; null: <see cref="Conditional"/> throughout.</summary>
+    public Prompts.PromptConditioning? ConditionalSchedule { get; init; }
+
+    /// <summary>The same for the negative prompt (its token count may differ: then the UNet runs the halves separately).</summary>
+    public Prompts.PromptConditioning? UnconditionalSchedule { get; init; }
+}

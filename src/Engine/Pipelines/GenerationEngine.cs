@@ -8,6 +8,7 @@ using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Models;
 using SdBlazor.Engine.Models.Sources;
 using SdBlazor.Engine.Onnx;
+using SdBlazor.Engine.Prompts;
 using SdBlazor.Engine.Tokenization;
 using SdBlazor.Shared;
 
@@ -129,8 +130,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         using var abort = cancellationToken.Register(() => runOptions.Terminate = true);
 
         var guidance = ClassifierFreeGuidance.IsEnabled(request.CfgScale);
-        var conditional = EncodePrompt(model, request.Prompt, runOptions, cancellationToken, out var hidden);
-        var unconditional = guidance ? EncodePrompt(model, request.NegativePrompt ?? "", runOptions, cancellationToken, out _) : null;
+        var (conditional, unconditional) = TextConditioning.Encode(model, request, guidance, runOptions, _logger, cancellationToken);
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -155,7 +155,12 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             {
                 var first = b * request.BatchSize;
                 var seeds = Enumerable.Range(first, request.BatchSize).Select(i => seed + i).ToArray();
-                var job = new BatchJob(b, first, seeds, conditional, unconditional, ClipTokenizer.ContextLength, hidden, moments, momentsChannels);
+                var job = new BatchJob(b, first, seeds, conditional.Schedule[0].States, unconditional?.Schedule[0].States,
+                    conditional.Tokens, conditional.Hidden, moments, momentsChannels)
+                {
+                    ConditionalSchedule = conditional,
+                    UnconditionalSchedule = unconditional,
+                };
                 var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
                 if (batchImages is null) _logger.LogInformation("Batch {Batch} skipped on request", b);
                 else images.AddRange(batchImages);
@@ -172,7 +177,11 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             validated.Sampler.Sampler, validated.Sampler.ScheduleType, request.Steps, request.CfgScale, seed,
             validated.Width, validated.Height, request.BatchSize, request.BatchCount,
             validated.IsImg2Img ? request.Strength : null,
-            validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed);
+            validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed)
+        {
+            ClipSkip = request.ClipSkip,
+            Emphasis = EmphasisModes.Name(EmphasisModes.TryParse(request.Emphasis, out var emphasis) ? emphasis : EmphasisMode.Original),
+        };
         _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
         return new GenerationResult(images, parameters);
     }
@@ -289,15 +298,6 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             unet.Run(model.Folder.SchedulerConfig.NumTrainTimesteps - 1, runOptions);
             return true;
         }, cancellationToken);
-    }
-
-    private static float[] EncodePrompt(LoadedModel model, string prompt, RunOptions runOptions, CancellationToken cancellationToken, out int hidden)
-    {
-        var ids = model.Tokenizer.Encode(prompt);
-        var width = 0;
-        var states = StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, out width), cancellationToken);
-        hidden = width;
-        return states;
     }
 
     private LoadedModel GetOrLoad(ModelFolder folder)

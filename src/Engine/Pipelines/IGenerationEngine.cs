@@ -115,7 +115,14 @@ public sealed record ResolvedParameters(
     string Rng,
     string EngineVersion,
     string ExecutionProvider,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    /// <summary>A1111's "Clip skip" the prompts were encoded with.</summary>
+    public int ClipSkip { get; init; } = 1;
+
+    /// <summary>A1111's emphasis mode the prompts were parsed with.</summary>
+    public string Emphasis { get; init; } = "Original";
+}
 
 /// <summary>Bad input to a generation: the message says what is allowed. Nothing was run.</summary>
 public sealed class GenerationValidationException(string message) : Exception(message);

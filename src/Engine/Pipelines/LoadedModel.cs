@@ -35,7 +35,8 @@ public sealed class LoadedModel : IDisposable
         try
         {
             model.Tokenizer = ClipTokenizer.Load(folder.TokenizerFolder);
-            model.TextEncoder = new TextEncoderRunner(model.Own(sessions.Create(folder.TextEncoderPath, "text_encoder")));
+            var textEncoder = model.Own(sessions.Create(folder.TextEncoderPath, "text_encoder"));
+            model.TextEncoder = model.Own(new TextEncoderRunner(textEncoder, edited => sessions.CreateEdited(folder.TextEncoderPath, "text_encoder", edited)));
             var unet = sessions.Create(folder.UNetPath, "unet");
             var fixShapes = fixedUNetShapes == FixedShapes.Always || (fixedUNetShapes == FixedShapes.Auto && unet.ExecutionProvider == SessionFactory.DirectML);
             try

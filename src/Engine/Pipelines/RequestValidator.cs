@@ -31,6 +31,10 @@ public sealed class RequestValidator(ModelRegistry registry)
         var images = (long)request.BatchSize * request.BatchCount;
         if (request.Seed > long.MaxValue - images) Fail($"Seed {request.Seed} is too large: seed + image index must stay below {long.MaxValue}.");
 
+        if (request.ClipSkip is < MinClipSkip or > MaxClipSkip) Fail($"Clip skip must be between {MinClipSkip} and {MaxClipSkip} (got {request.ClipSkip}).");
+        if (!Prompts.EmphasisModes.TryParse(request.Emphasis, out _))
+            Fail($"Emphasis '{request.Emphasis}' is unknown; use one of: {string.Join(", ", EmphasisModes)}.");
+
         var sampler = SchedulerFactory.Resolve(request.Sampler ?? "", request.ScheduleType);
 
         var modelName = string.IsNullOrWhiteSpace(request.Model) ? registry.DefaultModel : request.Model;

@@ -16,6 +16,7 @@ public static class GenerationServiceCollectionExtensions
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<PreviewStore>();
         services.AddSingleton<JobNotifier>();
+        services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<SubmissionValidator>();
         services.AddSingleton<GenerationQueue>();
         services.AddHostedService<GenerationWorker>();
