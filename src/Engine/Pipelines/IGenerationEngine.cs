@@ -122,6 +122,9 @@ public sealed record ResolvedParameters(
 
     /// <summary>A1111's emphasis mode the prompts were parsed with.</summary>
     public string Emphasis { get; init; } = "Original";
+
+    /// <summary>What was ignored or could not be applied (an unknown LoRA, a LoRA of another architecture), for the result's info.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>Bad input to a generation: the message says what is allowed. Nothing was run.</summary>
