@@ -19,7 +19,8 @@ public sealed record LoraApplication(string Name, string FilePath, float TextEnc
 /// A kohya module name is the diffusers/transformers module path with <c>.</c> turned into <c>_</c> under a prefix, so
 /// names are matched against the manifest's keys rather than parsed (underscores inside names like <c>to_q</c> make
 /// parsing ambiguous). Everything that is not merged is reported: unknown modules (LDM-named ones too), LoHa/LoKr/
-/// other LyCORIS types, shapes that do not fit.
+/// other LyCORIS types, shapes that do not fit. LDM-named UNet modules are matched through the converted checkpoint's
+/// own LDM → diffusers key correspondence.
 /// </remarks>
 public static class LoraMerger
 {
@@ -27,8 +28,13 @@ public static class LoraMerger
 
     private sealed record Contribution(SafetensorsFile File, SafetensorsTensor Down, SafetensorsTensor Up, float Scale, int Rank, int Rows, int Columns);
 
-    /// <summary>kohya module name → the manifest tensors holding that module's weight, per component.</summary>
-    public static Dictionary<string, List<(string Component, ManifestTensor Tensor)>> ModuleIndex(GraphSet set)
+    /// <summary>
+    /// kohya module name → the manifest tensors holding that module's weight, per component. With
+    /// <paramref name="checkpointKeys"/> (diffusers key → the checkpoint's LDM key, from the conversion) the LDM-named
+    /// UNet modules some trainers write (<c>lora_unet_input_blocks_4_1_proj_in</c>) are known too.
+    /// </summary>
+    public static Dictionary<string, List<(string Component, ManifestTensor Tensor)>> ModuleIndex(GraphSet set,
+        IEnumerable<(string Component, string Key, string CheckpointKey)>? checkpointKeys = null)
     {
         var sdxl = set.Info.Family == "sdxl";
         var index = new Dictionary<string, List<(string, ManifestTensor)>>(StringComparer.Ordinal);
@@ -50,6 +56,14 @@ public static class LoraMerger
                 list.Add((component, tensor));
             }
         }
+        const string ldmUNet = "model.diffusion_model.";
+        foreach (var (component, key, checkpointKey) in checkpointKeys ?? [])
+        {
+            if (component != "unet" || !checkpointKey.StartsWith(ldmUNet, StringComparison.Ordinal) || !checkpointKey.EndsWith(".weight", StringComparison.Ordinal)
+                || !key.EndsWith(".weight", StringComparison.Ordinal)) continue;
+            var alias = "lora_unet_" + checkpointKey[ldmUNet.Length..^".weight".Length].Replace('.', '_');
+            if (!index.ContainsKey(alias) && index.TryGetValue("lora_unet_" + key[..^".weight".Length].Replace('.', '_'), out var targets)) index[alias] = targets;
+        }
         return index;
     }
 
@@ -58,9 +72,10 @@ public static class LoraMerger
     /// touches (copied from <paramref name="baseFolder"/> first); returns those components. Problems go to <paramref name="warnings"/>.
     /// </summary>
     public static IReadOnlyList<string> Merge(string baseFolder, GraphSet set, IReadOnlyList<LoraApplication> loras, string target,
-        List<string> warnings, CancellationToken cancellationToken)
+        List<string> warnings, CancellationToken cancellationToken, IEnumerable<(string Component, string Key, string CheckpointKey)>? checkpointKeys = null)
     {
-        var index = ModuleIndex(set);
+        var index = ModuleIndex(set, checkpointKeys);
+        var ldmNamed = checkpointKeys is not null;
         var files = new List<SafetensorsFile>();
         var work = new Dictionary<string, Dictionary<ManifestTensor, List<Contribution>>>(StringComparer.Ordinal);
         try
@@ -78,7 +93,7 @@ public static class LoraMerger
                     continue;
                 }
                 files.Add(file);
-                Plan(file, lora, set, index, work, warnings);
+                Plan(file, lora, set, index, ldmNamed, work, warnings);
             }
 
             var components = new List<string>();
@@ -123,7 +138,7 @@ public static class LoraMerger
     }
 
     private static void Plan(SafetensorsFile file, LoraApplication lora, GraphSet set,
-        Dictionary<string, List<(string Component, ManifestTensor Tensor)>> index,
+        Dictionary<string, List<(string Component, ManifestTensor Tensor)>> index, bool ldmNamed,
         Dictionary<string, Dictionary<ManifestTensor, List<Contribution>>> work, List<string> warnings)
     {
         var modules = new SortedDictionary<string, Dictionary<string, SafetensorsTensor>>(StringComparer.Ordinal);
@@ -192,7 +207,7 @@ public static class LoraMerger
         {
             var hint = unknown.Any(u => u.StartsWith("lora_te1_", StringComparison.Ordinal) || u.StartsWith("lora_te2_", StringComparison.Ordinal)) && set.Info.Family != "sdxl"
                 ? " (an SDXL LoRA on a non-SDXL model?)"
-                : unknown.Any(u => u.Contains("input_blocks", StringComparison.Ordinal) || u.Contains("output_blocks", StringComparison.Ordinal) || u.Contains("middle_block", StringComparison.Ordinal))
+                : !ldmNamed && unknown.Any(u => u.Contains("input_blocks", StringComparison.Ordinal) || u.Contains("output_blocks", StringComparison.Ordinal) || u.Contains("middle_block", StringComparison.Ordinal))
                     ? " (LDM-named UNet modules are not mapped yet)"
                     : applied == 0 ? $" (made for another architecture than {set.Name}?)" : "";
             warnings.Add($"LoRA '{lora.Name}': {unknown.Count} module(s) match no weight of {set.Name}{hint} and were not applied, like {string.Join(", ", unknown.Take(3))}.");

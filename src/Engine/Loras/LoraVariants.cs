@@ -57,8 +57,9 @@ public sealed class LoraVariants(string loraPath, string cachePath, ILogger logg
     /// The folder of <paramref name="baseFolder"/> with <paramref name="loras"/> merged: from the cache, else merged now.
     /// Warnings of the merge are kept with the variant and reported again on every use.
     /// </summary>
-    public ModelFolder Prepare(ModelFolder baseFolder, GraphSet set, IReadOnlyList<LoraApplication> loras, List<string> warnings, CancellationToken cancellationToken)
+    public ModelFolder Prepare(ModelFolder baseFolder, CheckpointLayout layout, IReadOnlyList<LoraApplication> loras, List<string> warnings, CancellationToken cancellationToken)
     {
+        var set = layout.GraphSet;
         var target = Path.Combine(Root, Prefix(baseFolder) + Hash(Key(baseFolder, loras)));
         if (!File.Exists(Path.Combine(target, CompleteMarker)))
         {
@@ -68,7 +69,8 @@ public sealed class LoraVariants(string loraPath, string cachePath, ILogger logg
             {
                 Directory.CreateDirectory(staging);
                 var merged = new List<string>();
-                var touched = LoraMerger.Merge(baseFolder.Path, set, loras, staging, merged, cancellationToken);
+                var touched = LoraMerger.Merge(baseFolder.Path, set, loras, staging, merged, cancellationToken,
+                    layout.Weights.Where(w => w.Value.Weight.SplitCount == 1).Select(w => (w.Key.Component, w.Key.Key, w.Value.Weight.CheckpointKey)));
                 foreach (var entry in Directory.EnumerateFileSystemEntries(baseFolder.Path))
                 {
                     var name = Path.GetFileName(entry);

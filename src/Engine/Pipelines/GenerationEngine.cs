@@ -208,7 +208,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var loras = _loras.Resolve(tags, warnings);
         if (loras.Count == 0) return folder;
         var names = string.Join(", ", loras.Select(l => l.Name));
-        if (_registry.FindCheckpoint(folder.Name)?.Layout?.GraphSet is not { } set)
+        if (_registry.FindCheckpoint(folder.Name)?.Layout is not { } layout)
         {
             warnings.Add($"Model '{folder.Name}' is a diffusers-ONNX folder without a weight manifest: LoRAs are applied only to single-file checkpoints so far; the image was made without {names}.");
             return folder;
@@ -216,7 +216,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var clock = Stopwatch.StartNew();
         try
         {
-            var variant = _loras.Prepare(folder, set, loras, warnings, cancellationToken);
+            var variant = _loras.Prepare(folder, layout, loras, warnings, cancellationToken);
             _logger.LogInformation("LoRA set {Loras} for {Model} ready in {Duration:F2} s", names, folder.Name, clock.Elapsed.TotalSeconds);
             return variant;
         }
