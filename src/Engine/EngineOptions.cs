@@ -71,6 +71,12 @@ public sealed class EngineOptions
     /// <summary>Where checkpoints converted to diffusers-ONNX folders are kept. Empty: <c>.cache/checkpoints</c> of the repository when run from a checkout, else the user's local application data.</summary>
     public string CheckpointCachePath { get; set; } = "";
 
+    /// <summary>Folder of LoRA files (<c>&lt;lora:NAME:…&gt;</c> in prompts). Empty: <c>Lora</c> inside the models folder, as A1111 keeps them.</summary>
+    public string LoraPath { get; set; } = "";
+
+    public string ResolveLoraPath() =>
+        string.IsNullOrWhiteSpace(LoraPath) ? Path.Combine(ResolveModelsPath(), "Lora") : Path.GetFullPath(LoraPath);
+
     public string ResolveArchitecturesPath() =>
         string.IsNullOrWhiteSpace(ArchitecturesPath) ? Path.Combine(AppContext.BaseDirectory, "Architectures") : Path.GetFullPath(ArchitecturesPath);
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 using SdBlazor.Engine.Imaging;
+using SdBlazor.Engine.Loras;
 using SdBlazor.Engine.Models;
 using SdBlazor.Engine.Models.Sources;
 using SdBlazor.Engine.Onnx;
@@ -31,6 +32,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private readonly bool _useTaesd;
     private readonly FixedShapes _fixedUNetShapes;
     private readonly bool _warmUp;
+    private readonly LoraVariants _loras;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _modelLock = new();
     private LoadedModel? _loaded;
@@ -51,6 +53,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         _useTaesd = options.Value.UseTaesdPreviews;
         _fixedUNetShapes = options.Value.FixedUNetShapes;
         _warmUp = options.Value.WarmUpOnLoad;
+        _loras = new LoraVariants(options.Value.ResolveLoraPath(), registry.Checkpoints.CachePath, logger);
     }
 
     public static string EngineVersion { get; } =
@@ -132,15 +135,23 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var subseed = request.Subseed == -1 ? RandomSeed() : request.Subseed;
         var variation = new Randomness.VariationSettings(request.SubseedStrength, request.SeedResizeFromWidth, request.SeedResizeFromHeight);
         var upscaler = validated.Hires is { IsLatent: false } plan ? FindUpscaler(plan, validated.Model) : null;
-        var model = GetOrLoad(validated.Model);
+        // A1111: extra-network tags leave the prompt before it is encoded; the infotext keeps them.
+        var warnings = new List<string>();
+        var (promptText, tags) = LoraTags.Extract(request.Prompt, warnings);
+        var (negativeText, negativeTags) = LoraTags.Extract(request.NegativePrompt, warnings);
+        if (negativeTags.Count > 0)
+            warnings.Add($"LoRA tags in the negative prompt ({string.Join(", ", negativeTags.Select(t => t.Name))}) were removed from it and not applied.");
+        var model = GetOrLoad(WithLoras(validated.Model, tags, warnings, cancellationToken));
         var sha256 = _registry.Sha256(validated.Model);
+        foreach (var warning in warnings) _logger.LogWarning("{Model}: {Warning}", validated.Model.Name, warning);
+        var encoded = request with { Prompt = promptText, NegativePrompt = negativeText };
 
         using var runOptions = new RunOptions();
         // Aborts an in-flight ONNX run; the pipeline turns the resulting error into OperationCanceledException.
         using var abort = cancellationToken.Register(() => runOptions.Terminate = true);
 
         var guidance = ClassifierFreeGuidance.IsEnabled(request.CfgScale);
-        var (conditional, unconditional) = TextConditioning.Encode(model, request, guidance, runOptions, _logger, cancellationToken);
+        var (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken);
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -169,11 +180,12 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         if (validated.Hires is { } hiresPlan)
         {
             // The second pass's own prompts, encoded only when they differ.
-            var hrPrompt = string.IsNullOrEmpty(request.HrPrompt) ? request.Prompt : request.HrPrompt;
-            var hrNegative = string.IsNullOrEmpty(request.HrNegativePrompt) ? request.NegativePrompt ?? "" : request.HrNegativePrompt;
-            var (hrConditional, hrUnconditional) = hrPrompt == request.Prompt && hrNegative == (request.NegativePrompt ?? "")
+            // Its LoRA tags are those of the first pass (the model is loaded once): they only leave the text here.
+            var hrPrompt = string.IsNullOrEmpty(request.HrPrompt) ? promptText : LoraTags.Extract(request.HrPrompt, []).Text;
+            var hrNegative = string.IsNullOrEmpty(request.HrNegativePrompt) ? negativeText : LoraTags.Extract(request.HrNegativePrompt, []).Text;
+            var (hrConditional, hrUnconditional) = hrPrompt == promptText && hrNegative == negativeText
                 ? (conditional, unconditional)
-                : TextConditioning.Encode(model, request with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
+                : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
             hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional);
         }
         var images = new List<GeneratedImage>();
@@ -240,7 +252,37 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             Hires = validated.Hires is { } used ? HiresFix.Settings(request, validated.Sampler, used) : null,
             MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
             NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
+            Warnings = warnings,
         };
+    }
+
+    /// <summary>
+    /// The folder to load for <paramref name="folder"/> with the prompt's LoRAs: itself when none applies, else the merged
+    /// variant (merged now on first use, from the cache after). Problems become warnings; the image is made regardless.
+    /// </summary>
+    private ModelFolder WithLoras(ModelFolder folder, IReadOnlyList<LoraTag> tags, List<string> warnings, CancellationToken cancellationToken)
+    {
+        if (tags.Count == 0) return folder;
+        var loras = _loras.Resolve(tags, warnings);
+        if (loras.Count == 0) return folder;
+        var names = string.Join(", ", loras.Select(l => l.Name));
+        if (_registry.FindCheckpoint(folder.Name)?.Layout is not { } layout)
+        {
+            warnings.Add($"Model '{folder.Name}' is a diffusers-ONNX folder without a weight manifest: LoRAs are applied only to single-file checkpoints so far; the image was made without {names}.");
+            return folder;
+        }
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var variant = _loras.Prepare(folder, layout, loras, warnings, cancellationToken);
+            _logger.LogInformation("LoRA set {Loras} for {Model} ready in {Duration:F2} s", names, folder.Name, clock.Elapsed.TotalSeconds);
+            return variant;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CheckpointException or ModelFolderException)
+        {
+            warnings.Add($"LoRA(s) {names} could not be merged into '{folder.Name}' ({ex.Message}); the image was made without them.");
+            return folder;
+        }
     }
 
     /// <summary>

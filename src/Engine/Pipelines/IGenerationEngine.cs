@@ -143,6 +143,9 @@ public sealed record ResolvedParameters(
 
     /// <summary>img2img noise multiplier when it is not 1.</summary>
     public double? NoiseMultiplier { get; init; }
+
+    /// <summary>What was ignored or could not be applied (an unknown LoRA, a LoRA of another architecture), for the result's info.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>

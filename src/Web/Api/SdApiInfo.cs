@@ -52,6 +52,8 @@ public static class SdApiInfo
             ["clip_skip"] = request.ClipSkip,
             ["is_using_inpainting_conditioning"] = false,
             ["version"] = p?.EngineVersion,
+            // Not in A1111's info: what was ignored (unknown LoRA, a LoRA for another architecture), so API clients see it.
+            ["warnings"] = p?.Warnings ?? [],
         };
         return JsonSerializer.Serialize(info);
     }

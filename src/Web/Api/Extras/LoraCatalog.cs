@@ -23,7 +23,7 @@ public sealed class LoraCatalog(IOptions<EngineOptions> engine, ILogger<LoraCata
     private readonly object _lock = new();
     private IReadOnlyList<LoraItem>? _items;
 
-    public string Folder => Path.Combine(engine.Value.ResolveModelsPath(), FolderName);
+    public string Folder => engine.Value.ResolveLoraPath();
 
     public IReadOnlyList<LoraItem> List()
     {
