@@ -21,6 +21,7 @@ public static class ModelManagerServiceCollectionExtensions
         services.AddSingleton<HubEndpoint>();
         // Redirects by hand (the token must not follow to a storage host); no overall timeout: reads have their own.
         services.AddHttpClient("models", c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = System.Net.DecompressionMethods.None, ConnectTimeout = TimeSpan.FromSeconds(30) });
         services.AddSingleton(sp => new HubRepository(Client(sp), sp.GetRequiredService<HubEndpoint>()));
         services.AddSingleton(sp => new ResumableDownloader(Client(sp), sp.GetRequiredService<HubEndpoint>(), sp.GetRequiredService<ModelManagerOptions>(),
