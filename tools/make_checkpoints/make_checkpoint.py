@@ -124,15 +124,16 @@ def checkpoint_tensors(variant, scale, seed, store=torch.float32, position_ids=T
     openclip = {"sd21v": ("text_encoder", "cond_stage_model.model."), "sdxl": ("text_encoder_2", "conditioner.embedders.1.model.")}
     if variant in openclip:
         comp, prefix = openclip[variant]
-        sd = dict(component_state(gv, scale, comp, seed))
+        # Held whole (q, k and v are concatenated): in the stored dtype already, so SDXL's bigG costs 1.4 GB, not 2.8.
+        sd = {k: t.to(store) for k, t in component_state(gv, scale, comp, seed)}
         if variant == "sd21v":
             # The released OpenCLIP ViT-H tower has one more layer than SD 2.x uses (it takes the penultimate
             # output) and the text projection: random here, unused by the engine.
             extra = randomize_(ClipLayer(text["width"], text["heads"], text["inner"], text["act"]), seed + EXTRA_SEED)
             for k, t in extra.state_dict().items():
-                sd[f"text_model.encoder.layers.{text['layers']}.{k}"] = t.detach()
+                sd[f"text_model.encoder.layers.{text['layers']}.{k}"] = t.detach().to(store)
             g = torch.Generator().manual_seed(seed + EXTRA_SEED)
-            sd["text_projection.weight"] = torch.randn(text["width"], text["width"], generator=g) * 0.02
+            sd["text_projection.weight"] = (torch.randn(text["width"], text["width"], generator=g) * 0.02).to(store)
         for k, t in ldm_keys.text_encoder_openclip(sd).items():
             put(prefix + k, t)
         del sd

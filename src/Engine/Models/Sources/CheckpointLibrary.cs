@@ -110,8 +110,11 @@ public sealed class CheckpointLibrary
             {
                 if (Directory.Exists(staging)) TryDelete(staging);
             }
-            _logger.LogInformation("Converted checkpoint {Name} ({Family}, {Prediction}, graph set {Set}) into {Folder}",
-                entry.Name, layout.Family, layout.Prediction, layout.GraphSet.Name, target);
+            _logger.LogInformation("Converted checkpoint {Name} ({Family}, {Prediction}: {Why}, graph set {Set}) into {Folder}",
+                entry.Name, layout.Family, layout.Prediction, layout.PredictionSource, layout.GraphSet.Name, target);
+            if (layout.UnusedKeys.Count > 0)
+                _logger.LogInformation("Checkpoint {Name}: {Count} key(s) not used by graph set {Set}, like {Keys}",
+                    entry.Name, layout.UnusedKeys.Count, layout.GraphSet.Name, string.Join(", ", layout.UnusedKeys.Take(5)));
         }
         try
         {
