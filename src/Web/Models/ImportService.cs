@@ -36,4 +36,6 @@ public sealed class ImportService(ImportStore store, ImportRequestValidator vali
     public ModelImport? Get(string id) => store.Get(id);
 
     public bool Cancel(string id) => worker.Cancel(id);
+
+    public bool Retry(string id) => worker.Retry(id);
 }

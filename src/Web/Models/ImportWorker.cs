@@ -30,6 +30,22 @@ public sealed class ImportWorker(ImportStore store, ImportRunner runner, IOption
         return true;
     }
 
+    /// <summary>Queues a failed or cancelled import again under its id; a download that failed for want of a connection resumes from its bytes.</summary>
+    public bool Retry(string id)
+    {
+        var requeued = false;
+        var import = store.Update(id, i =>
+        {
+            if (i.State is not (ImportState.Failed or ImportState.Cancelled)) return;
+            i.State = ImportState.Queued;
+            i.Error = null;
+            i.FinishedUtc = null;
+            requeued = true;
+        });
+        if (requeued) Enqueue(id);
+        return import is not null;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         foreach (var import in store.List().Where(i => i.State is ImportState.Queued or ImportState.Running).OrderBy(i => i.CreatedUtc))

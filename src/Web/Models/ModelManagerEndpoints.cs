@@ -37,6 +37,8 @@ public static class ModelManagerEndpoints
             .RequireAuthorization(SharingPolicies.Member);
         imports.MapDelete("/{id}", (string id, ImportService service) => service.Cancel(id) ? Results.Ok(ImportDto.From(service.Get(id)!)) : Results.NotFound())
             .RequireAuthorization(SharingPolicies.Owner);
+        imports.MapPost("/{id}/retry", (string id, ImportService service) => service.Retry(id) ? Results.Ok(ImportDto.From(service.Get(id)!)) : Results.NotFound())
+            .RequireAuthorization(SharingPolicies.Owner);
         return app;
     }
 

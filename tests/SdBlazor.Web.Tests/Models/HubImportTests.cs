@@ -49,6 +49,31 @@ public sealed class HubImportTests
     }
 
     [Fact]
+    public async Task A_download_that_gives_up_keeps_its_bytes_and_a_retry_resumes_from_them()
+    {
+        await using var hub = await FakeHub.StartAsync();
+        var data = RandomBytes(400_000);
+        hub.Add("flaky/model", new FakeHub.Repo { Files = { ["m.safetensors"] = data } });
+        hub.DropAfter[FakeHub.Sha256(data)] = 200_000;
+        using var factory = Factory(hub);
+        factory.Settings["Models:MaxRetries"] = "0";
+        var api = factory.Api();
+
+        var id = await StartAsync(api, """{"source": "flaky/model"}""");
+        var failed = await WaitAsync(api, id);
+        Assert.Equal("failed", State(failed));
+        Assert.Contains("Gave up", Error(failed));
+        var part = Path.Combine(factory.DataPath, "downloads", id, "model.safetensors.part");
+        var kept = new FileInfo(part).Length;
+        Assert.InRange(kept, 1, 200_000);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.PostAsync($"/api/models/import/{id}/retry", null)).StatusCode);
+        Assert.Equal("done", State(await WaitAsync(api, id)));
+        Assert.Equal($"bytes={kept}-", hub.StorageRequests.Last().Range);
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(factory.ModelsPath, "model.safetensors")));
+    }
+
+    [Fact]
     public async Task A_wrong_hash_fails_saying_so_deletes_the_file_and_a_second_import_succeeds()
     {
         await using var hub = await FakeHub.StartAsync();

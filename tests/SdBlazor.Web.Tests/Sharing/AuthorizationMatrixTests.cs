@@ -73,6 +73,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET /api/models/import/"] = Access.Member,
         ["GET /api/models/import/{id}"] = Access.Member,
         ["DELETE /api/models/import/{id}"] = Access.Owner,
+        ["POST /api/models/import/{id}/retry"] = Access.Owner,
         // Sharing
         ["GET /s/{token}/images/{id}"] = Access.Anonymous,
         ["GET /s/{token}/images/{id}/thumb"] = Access.Anonymous,
