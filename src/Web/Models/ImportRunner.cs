@@ -19,6 +19,12 @@ public sealed class ImportRunner(ImportStore store, ImportRoots roots, Resumable
 
     public async Task RunAsync(ModelImport import, CancellationToken cancellationToken)
     {
+        // Stopped between installing and saving "done": nothing left to fetch.
+        if (import.InstalledPath is { } installed && (File.Exists(installed) || Directory.Exists(installed)))
+        {
+            engine.RefreshModels();
+            return;
+        }
         if (ExistingModel(import.Name) is { } existing) throw new ImportFailedException($"A model named '{import.Name}' already exists ({existing}).");
         var staging = StagingFolder(import);
         Directory.CreateDirectory(staging);

@@ -108,8 +108,9 @@ public sealed class ImportWorker(ImportStore store, ImportRunner runner, IOption
                 if (!ex.Retryable) runner.Discard(import);
                 store.Update(id, i => Finish(i, ImportState.Failed, ex.Message));
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or NotSupportedException or HttpRequestException)
+            catch (Exception ex)
             {
+                // Whatever went wrong, the worker carries on with the next import (an escaping exception would stop the host).
                 logger.LogError(ex, "Import {Id} ({Name}) failed", id, import.Name);
                 store.Update(id, i => Finish(i, ImportState.Failed, ex.Message));
             }
