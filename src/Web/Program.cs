@@ -4,6 +4,7 @@ using SdBlazor.Web.Api;
 using SdBlazor.Web.Components;
 using SdBlazor.Web.Gallery;
 using SdBlazor.Web.Generation;
+using SdBlazor.Web.Models;
 using SdBlazor.Web.Sharing;
 using SdBlazor.Web.Storage;
 
@@ -19,6 +20,7 @@ builder.Services.AddSdEngine();
 builder.Services.AddGallery();
 builder.Services.AddGeneration();
 builder.Services.AddSdApi();
+builder.Services.AddModelManager();
 builder.AddSharing();
 
 var app = builder.Build();
@@ -33,6 +35,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapGallery();
 app.MapGeneration();
 app.MapSdApi();
+app.MapModelManager();
 app.MapSharing();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

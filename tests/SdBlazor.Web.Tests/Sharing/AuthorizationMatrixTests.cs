@@ -81,6 +81,15 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET /scalar/scalar.js"] = Access.Anonymous,
         ["GET /scalar/scalar.aspnetcore.js"] = Access.Anonymous,
         ["GET /scalar/favicon.svg"] = Access.Anonymous,
+        // Model manager
+        ["GET /api/models/"] = Access.Member,
+        ["DELETE /api/models/{name}"] = Access.Owner,
+        ["POST /api/models/{name}/default"] = Access.Owner,
+        ["POST /api/models/import/"] = Access.Owner,
+        ["GET /api/models/import/"] = Access.Member,
+        ["GET /api/models/import/{id}"] = Access.Member,
+        ["DELETE /api/models/import/{id}"] = Access.Owner,
+        ["POST /api/models/import/{id}/retry"] = Access.Owner,
         // Sharing
         ["GET /s/{token}/images/{id}"] = Access.Anonymous,
         ["GET /s/{token}/images/{id}/thumb"] = Access.Anonymous,
@@ -94,6 +103,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         // Pages (GET renders, POST submits their forms)
         ["GET,POST /"] = Access.Member,
         ["GET,POST /gallery"] = Access.Member,
+        ["GET,POST /models"] = Access.Member,
         ["GET,POST /shares"] = Access.Member,
         ["GET,POST /sharing"] = Access.Owner,
         ["GET,POST /account"] = Access.Viewer,

@@ -1,0 +1,89 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using SdBlazor.Web.Tests.Api;
+using SdBlazor.Web.Tests.Models;
+using SdBlazor.Web.Tests.Support;
+using Xunit.Abstractions;
+
+namespace SdBlazor.Web.Tests.Browser;
+
+/// <summary>The owner pastes a repo id on the model manager page, watches the progress bar move, and finds the model in the list.</summary>
+public sealed class ModelManagerBrowserTests(ITestOutputHelper output)
+{
+    // Records every progress value the page showed (a small download lasts seconds; polling could miss them).
+    private const string ProgressRecorder = """
+        window.__progress = [];
+        new MutationObserver(() => {
+            for (const el of document.querySelectorAll('[data-progress]')) {
+                const value = el.getAttribute('data-progress');
+                if (!window.__progress.includes(value)) window.__progress.push(value);
+            }
+        }).observe(document, { subtree: true, childList: true, attributes: true });
+        """;
+
+    // MudBlazor puts a text field's extra attributes on the input itself (v9) or its wrapper: either will do.
+    private static ILocator Input(IPage page, string id) => page.Locator($"input[data-testid={id}], [data-testid={id}] input").First;
+
+    [Fact]
+    public async Task Importing_a_repo_from_the_page_shows_progress_and_lists_the_model()
+    {
+        await using var hub = await FakeHub.StartAsync();
+        var checkpoint = ModelImportHarness.Sd15Checkpoint();
+        hub.Add("someone/tiny-sd15", new FakeHub.Repo { License = "openrail++", Files = { ["tiny.safetensors"] = checkpoint } });
+        hub.BytesPerSecond = Math.Max(200_000, checkpoint.Length / 4);
+        var models = Directory.CreateTempSubdirectory("sdblazor-models-browser-").FullName;
+        try
+        {
+            Directory.CreateSymbolicLink(Path.Combine(models, DefaultModel.Name), DefaultModel.Folder);
+            await using var app = new AppFactory(settings: new Dictionary<string, string?>
+            {
+                ["Engine:ModelsPath"] = models,
+                ["Engine:PreloadDefaultModel"] = "false",
+                ["Engine:ArchitecturesPath"] = Path.Combine(AppContext.BaseDirectory, "Fixtures", "checkpoints", "architectures"),
+                ["Models:HuggingFaceEndpoint"] = hub.Endpoint.ToString(),
+            });
+            app.UseKestrel();
+            app.StartServer();
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await Chromium.LaunchAsync(playwright);
+            var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
+            var problems = new List<string>();
+            page.PageError += (_, error) => problems.Add($"page error: {error}");
+            await page.AddInitScriptAsync(ProgressRecorder);
+
+            await page.GotoAsync(address.TrimEnd('/') + "/models");
+            await page.Locator("[data-interactive='true']").WaitForAsync(new() { Timeout = 60_000 });
+            await page.Locator($"[data-model='{DefaultModel.Name}']").WaitForAsync();
+            await Input(page, "import-source").FillAsync("someone/tiny-sd15");
+            await Input(page, "import-name").FillAsync("from page");
+            await page.Locator("[data-testid=import-start]").ClickAsync();
+
+            await page.Locator("[data-state=done]").WaitForAsync(new() { Timeout = 60_000 });
+            var row = page.Locator("tr").Filter(new() { Has = page.Locator("[data-model='from page']") });
+            await row.WaitForAsync(new() { Timeout = 10_000 });
+            var text = await row.InnerTextAsync();
+            output.WriteLine(text);
+            Assert.Contains("SD 1.x", text);
+            Assert.Contains("openrail++", text);
+            Assert.Contains("someone/tiny-sd15", text);
+
+            var seen = await page.EvaluateAsync<string[]>("window.__progress");
+            output.WriteLine("progress: " + string.Join(" ", seen));
+            Assert.Contains(seen, v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) is > 0 and < 1);
+
+            await Input(page, "model-filter").FillAsync("openrail");
+            await page.Locator($"[data-model='{DefaultModel.Name}']").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+            Assert.Equal(1, await page.Locator("[data-model]").CountAsync());
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+}
