@@ -15,4 +15,8 @@ public sealed record BatchJob(
     int Tokens,
     int Hidden,
     float[]? InitLatentsMoments,
-    int InitLatentsChannels);
+    int InitLatentsChannels)
+{
+    /// <summary>SDXL's pooled text embeddings and time ids; null for SD 1.x/2.x.</summary>
+    public AddedConditioning? Added { get; init; }
+}

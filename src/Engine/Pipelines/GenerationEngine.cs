@@ -129,8 +129,15 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         using var abort = cancellationToken.Register(() => runOptions.Terminate = true);
 
         var guidance = ClassifierFreeGuidance.IsEnabled(request.CfgScale);
-        var conditional = EncodePrompt(model, request.Prompt, runOptions, cancellationToken, out var hidden);
-        var unconditional = guidance ? EncodePrompt(model, request.NegativePrompt ?? "", runOptions, cancellationToken, out _) : null;
+        List<string> warnings = [];
+        // At CFG ≤ 1 the UNet runs once per step on the prompt alone (diffusers' do_classifier_free_guidance), so a
+        // negative prompt has nothing to act on: say so rather than ignore it silently.
+        if (!guidance && !string.IsNullOrWhiteSpace(request.NegativePrompt))
+        {
+            warnings.Add($"CFG scale {request.CfgScale:0.##} turns classifier-free guidance off: the negative prompt was ignored.");
+            _logger.LogInformation("Negative prompt ignored at CFG scale {Cfg}", request.CfgScale);
+        }
+        var embeddings = EncodePrompts(model, request.Prompt, request.NegativePrompt, guidance, validated.Width, validated.Height, runOptions, cancellationToken);
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -155,7 +162,10 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             {
                 var first = b * request.BatchSize;
                 var seeds = Enumerable.Range(first, request.BatchSize).Select(i => seed + i).ToArray();
-                var job = new BatchJob(b, first, seeds, conditional, unconditional, ClipTokenizer.ContextLength, hidden, moments, momentsChannels);
+                var job = new BatchJob(b, first, seeds, embeddings.Conditional, embeddings.Unconditional, embeddings.Tokens, embeddings.Hidden, moments, momentsChannels)
+                {
+                    Added = embeddings.Added,
+                };
                 var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
                 if (batchImages is null) _logger.LogInformation("Batch {Batch} skipped on request", b);
                 else images.AddRange(batchImages);
@@ -172,7 +182,10 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             validated.Sampler.Sampler, validated.Sampler.ScheduleType, request.Steps, request.CfgScale, seed,
             validated.Width, validated.Height, request.BatchSize, request.BatchCount,
             validated.IsImg2Img ? request.Strength : null,
-            validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed);
+            validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed)
+        {
+            Warnings = warnings,
+        };
         _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
         return new GenerationResult(images, parameters);
     }
@@ -274,21 +287,33 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     {
         using var runOptions = new RunOptions();
         using var abort = cancellationToken.Register(() => runOptions.Terminate = true);
-        var ids = model.Tokenizer.Encode("");
-        var states = StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, out _), cancellationToken);
-        var hidden = states.Length / ids.Length;
+        var embeddings = EncodePrompts(model, "", null, false, width, height, runOptions, cancellationToken);
+        var states = embeddings.Conditional;
 
         var unet = model.UNet;
         var batch = unet.FixedBatch ?? 2;
-        unet.Prepare(batch, StableDiffusionPipeline.LatentChannels, height / ModelFolder.VaeScale, width / ModelFolder.VaeScale, ids.Length, hidden);
+        unet.Prepare(batch, StableDiffusionPipeline.LatentChannels, height / ModelFolder.VaeScale, width / ModelFolder.VaeScale,
+            embeddings.Tokens, embeddings.Hidden, embeddings.Added?.PooledWidth ?? 0);
         unet.Sample.Clear();
         for (var b = 0; b < batch; b++) states.CopyTo(unet.EncoderHiddenStates.Slice(b * states.Length, states.Length));
+        embeddings.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
         unet.UploadHiddenStates();
         StableDiffusionPipeline.RunCancellable(() =>
         {
             unet.Run(model.Folder.SchedulerConfig.NumTrainTimesteps - 1, runOptions);
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>The request's text conditioning for the model's family (SDXL: both encoders and the added conditioning).</summary>
+    private static PromptEmbeddings EncodePrompts(LoadedModel model, string prompt, string? negativePrompt, bool guidance, int width, int height,
+        RunOptions runOptions, CancellationToken cancellationToken)
+    {
+        if (model.IsSdxl)
+            return new StableDiffusionXLPipeline(model).EncodePrompts(prompt, negativePrompt, guidance, width, height, runOptions, cancellationToken);
+        var conditional = EncodePrompt(model, prompt, runOptions, cancellationToken, out var hidden);
+        var unconditional = guidance ? EncodePrompt(model, negativePrompt ?? "", runOptions, cancellationToken, out _) : null;
+        return new PromptEmbeddings(conditional, unconditional, ClipTokenizer.ContextLength, hidden, null);
     }
 
     private static float[] EncodePrompt(LoadedModel model, string prompt, RunOptions runOptions, CancellationToken cancellationToken, out int hidden)

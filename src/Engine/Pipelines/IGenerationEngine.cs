@@ -115,7 +115,11 @@ public sealed record ResolvedParameters(
     string Rng,
     string EngineVersion,
     string ExecutionProvider,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    /// <summary>What the engine ignored or changed in the request, for people (e.g. a negative prompt at CFG 1).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>Bad input to a generation: the message says what is allowed. Nothing was run.</summary>
 public sealed class GenerationValidationException(string message) : Exception(message);

@@ -60,8 +60,9 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             }
 
             var unet = model.UNet;
-            unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, job.Tokens, job.Hidden);
+            unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, job.Tokens, job.Hidden, job.Added?.PooledWidth ?? 0);
             FillHiddenStates(unet.EncoderHiddenStates, job, batch);
+            job.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
             unet.UploadHiddenStates();
 
             var reported = 0;

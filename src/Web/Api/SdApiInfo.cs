@@ -53,6 +53,8 @@ public static class SdApiInfo
             ["is_using_inpainting_conditioning"] = false,
             ["version"] = p?.EngineVersion,
         };
+        // Not an A1111 key: present only when the engine ignored part of the request, so A1111 clients see A1111's keys.
+        if (p?.Warnings is { Count: > 0 } warnings) info["warnings"] = warnings;
         return JsonSerializer.Serialize(info);
     }
 
