@@ -75,6 +75,66 @@ public sealed class SdxlPipelineTests : IDisposable
         Assert.Equal(1, _h.Engine.Engine.Resident!.UNet.Batch);
     }
 
+    [Fact]
+    public async Task An_sdxl_diffusers_onnx_folder_is_detected_and_generates_with_sdxl_previews()
+    {
+        var converted = await ImportAsync();
+        var folder = Path.Combine(_h.ModelsPath, "xl-folder");
+        CopyDirectory(converted, folder);
+        _h.Engine.Engine.RefreshModels();
+        Assert.Contains(_h.Engine.Engine.ListModels(), m => m.Name == "xl-folder" && m.Error is null);
+
+        var steps = new List<StepProgress>();
+        using var result = await _h.Engine.Engine.GenerateAsync(new GenerationRequest
+        {
+            Prompt = "a cat", NegativePrompt = "", Seed = 2, Steps = 2, CfgScale = 3, Model = "xl-folder", Sampler = "Euler",
+        }, new StepSink(steps), CancellationToken.None);
+        Assert.Single(result.Images);
+        Assert.True(_h.Engine.Engine.Resident!.IsSdxl);
+        Assert.Same(Previews.LatentRgbFactors.StableDiffusionXL, _h.Engine.Engine.Resident.Folder.PreviewFactors);
+        Assert.NotEmpty(steps);
+    }
+
+    [Fact]
+    public async Task A_folder_whose_sdxl_parts_are_missing_fails_with_a_message_naming_them()
+    {
+        var converted = await ImportAsync();
+        // model_index.json names text_encoder_2 but the graph is gone: skipped at listing, with the reason logged.
+        var missing = Path.Combine(_h.ModelsPath, "no-te2");
+        CopyDirectory(converted, missing);
+        Directory.Delete(Path.Combine(missing, "text_encoder_2"), recursive: true);
+        // No text_encoder_2 anywhere, but the UNet takes SDXL's inputs: refused when loading, the queue goes on.
+        var stripped = Path.Combine(_h.ModelsPath, "stripped");
+        CopyDirectory(converted, stripped);
+        Directory.Delete(Path.Combine(stripped, "text_encoder_2"), recursive: true);
+        var index = JsonNode.Parse(File.ReadAllText(Path.Combine(stripped, "model_index.json")))!.AsObject();
+        index.Remove("text_encoder_2");
+        File.WriteAllText(Path.Combine(stripped, "model_index.json"), index.ToJsonString());
+        _h.Engine.Engine.RefreshModels();
+
+        Assert.DoesNotContain(_h.Engine.Engine.ListModels(), m => m.Name == "no-te2");
+        Assert.Contains(_h.Engine.Logs.Entries, e => e.Message.Contains("text_encoder_2/model.onnx is missing", StringComparison.Ordinal));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => _h.Engine.Engine.GenerateAsync(
+            new GenerationRequest { Prompt = "x", Seed = 1, Steps = 1, Model = "stripped" }, null, CancellationToken.None));
+        Assert.Contains("text_encoder_2 is missing", error.Message);
+        using var after = await _h.Engine.Engine.GenerateAsync(new GenerationRequest { Prompt = "x", Seed = 1, Steps = 1, Model = "tiny" }, null, CancellationToken.None);
+        Assert.Single(after.Images);
+    }
+
+    private sealed class StepSink(List<StepProgress> steps) : IStepProgressSink
+    {
+        public void OnStep(in StepProgress progress) => steps.Add(progress);
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        foreach (var dir in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(target, Path.GetRelativePath(source, dir)));
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(target, Path.GetRelativePath(source, file)));
+    }
+
     private static IEnumerable<float> Rows(int count, float[] row) => Enumerable.Repeat(row, count).SelectMany(r => r);
 
     /// <summary>The two encoders run on their own, their outputs picked by the names architecture.json gives, concatenated per token.</summary>
