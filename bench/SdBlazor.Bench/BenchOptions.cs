@@ -24,7 +24,10 @@ public sealed record BenchOptions(
     bool OptimizedCache = true,
     string Sampler = "Euler",
     string? CheckpointPath = null,
-    string? CheckpointCachePath = null)
+    string? CheckpointCachePath = null,
+    bool PeakRss = false,
+    int Batch = 1,
+    bool Img2Img = false)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
@@ -32,6 +35,7 @@ public sealed record BenchOptions(
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
                               [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
                               [--import-checkpoint FILE.safetensors [--checkpoint-cache DIR]]
+                              [--peak-rss [--batch N] [--img2img]]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
@@ -39,6 +43,8 @@ public sealed record BenchOptions(
           --sampler:       with --model, the sampler of every generation (default Euler), e.g. "DPM++ 2M"
           --import-checkpoint: first use (header, detection, conversion to the diffusers-ONNX cache) of a single-file
                            checkpoint with the shipped graph sets, then a second use from the cache: time and peak RSS
+          --peak-rss:      with --model, one 2-step generation at --size and --batch (txt2img, or img2img): RSS after
+                           loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve)
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -48,6 +54,8 @@ public sealed record BenchOptions(
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--profile-unet") { o = o with { ProfileUNet = true }; continue; }
+            if (args[i] == "--peak-rss") { o = o with { PeakRss = true }; continue; }
+            if (args[i] == "--img2img") { o = o with { Img2Img = true }; continue; }
             var value = i + 1 < args.Length ? args[i + 1] : null;
             int n;
             switch (args[i])
@@ -59,6 +67,7 @@ public sealed record BenchOptions(
                 case "--threads" when int.TryParse(value, out n) && n >= 0: o = o with { Threads = n }; break;
                 case "--repeats" when int.TryParse(value, out n) && n > 0: o = o with { Repeats = n }; break;
                 case "--size" when int.TryParse(value, out n) && n >= 64 && n % 8 == 0: o = o with { Size = n }; break;
+                case "--batch" when int.TryParse(value, out n) && n is >= 1 and <= 8: o = o with { Batch = n }; break;
                 case "--bare-runs" when int.TryParse(value, out n) && n > 0: o = o with { BareRuns = n }; break;
                 case "--memory-pattern" when OnOff(value) is { } on: o = o with { MemoryPattern = on }; break;
                 case "--previews" when OnOff(value) is { } on: o = o with { Previews = on }; break;

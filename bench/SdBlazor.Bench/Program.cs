@@ -5,7 +5,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 // dotnet run -c Release --project bench/SdBlazor.Bench -- [--model <model folder>] [--size PX] [--steps N] ... (BenchOptions.Usage)
 var options = BenchOptions.Parse(args);
-if (options is null || (options.ProfileUNet && options.ModelPath is null))
+if (options is null || ((options.ProfileUNet || options.PeakRss) && options.ModelPath is null))
 {
     Console.Error.WriteLine(BenchOptions.Usage);
     return 2;
@@ -22,6 +22,7 @@ if (options.ModelPath is { } modelPath)
         return 2;
     }
     if (options.ProfileUNet) UNetProfile.Run(options);
+    else if (options.PeakRss) await PeakMemory.RunAsync(options);
     else await ModelBenchmark.RunAsync(options);
     return 0;
 }

@@ -4,11 +4,18 @@ namespace SdBlazor.Web.Bench;
 
 // Web benchmarks: generation time with live previews off / on for 1 and 10 viewers, and server memory per circuit.
 // Usage: dotnet run -c Release --project bench/SdBlazor.Web.Bench -- [--steps 50] [--runs 5] [--circuits 10]
+//        ... -- --soak [--minutes 10] [--viewers 50] [--members 10]   (issue 27: viewers, members and an owner at once)
 // (An explicit Main: top-level statements would declare a second `Program`, clashing with the web app's.)
 internal static class WebBench
 {
     public static async Task Main(string[] args)
     {
+        if (args.Contains("--soak"))
+        {
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            await SoakBenchmark.RunAsync(TimeSpan.FromMinutes(Option(args, "--minutes", 10)), Option(args, "--viewers", 50), Option(args, "--members", 10));
+            return;
+        }
         var steps = Option(args, "--steps", 50);
         var runs = Option(args, "--runs", 5);
         var circuits = Option(args, "--circuits", 10);

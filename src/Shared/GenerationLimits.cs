@@ -21,4 +21,10 @@ public static class GenerationLimits
         ["Euler", "Euler a", "DDIM", "LMS", "Heun", "DPM++ 2M", "DPM++ 2M SDE", "LCM"];
 
     public static readonly IReadOnlyList<string> ScheduleTypes = ["Automatic", "Karras"];
+
+    public const int MinClipSkip = 1;
+    public const int MaxClipSkip = 12;
+
+    /// <summary>A1111's <c>emphasis</c> option names.</summary>
+    public static readonly IReadOnlyList<string> EmphasisModes = ["Original", "No norm", "Ignore", "None"];
 }

@@ -36,4 +36,16 @@ public sealed record GenerationRequest
 
     /// <summary>img2img denoising strength in [0, 1].</summary>
     public double Strength { get; init; } = 0.75;
+
+    /// <summary>
+    /// A1111's <c>CLIP_stop_at_last_layers</c> ("Clip skip"): 1 uses the text encoder's last layer, N the N-th layer from
+    /// the end followed by the final layer norm (1–12).
+    /// </summary>
+    public int ClipSkip { get; init; } = 1;
+
+    /// <summary>
+    /// A1111's <c>emphasis</c> setting: "Original" (weights from <c>(text:1.2)</c> applied, mean restored), "No norm",
+    /// "Ignore" (syntax removed, weights not applied) or "None" (brackets are literal text).
+    /// </summary>
+    public string Emphasis { get; init; } = "Original";
 }

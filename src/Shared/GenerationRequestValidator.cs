@@ -10,6 +10,10 @@ public static class GenerationRequestValidator
     public static IReadOnlyList<string> Validate(GenerationRequest request)
     {
         var errors = new List<string>();
+        // Deserializers (SignalR's JSON and MessagePack) can put null into these non-nullable strings.
+        foreach (var (name, value) in (ReadOnlySpan<(string, string?)>)[("Prompt", request.Prompt), ("Negative prompt", request.NegativePrompt), ("Sampler", request.Sampler), ("Schedule type", request.ScheduleType)])
+            if (value is null) errors.Add($"{name} must be text, not null.");
+        if (errors.Count > 0) return errors;
         if (request.Prompt.Length > GenerationLimits.MaxPromptLength)
             errors.Add($"Prompt is {request.Prompt.Length} characters; at most {GenerationLimits.MaxPromptLength} are allowed.");
         if (request.NegativePrompt.Length > GenerationLimits.MaxPromptLength)
@@ -30,6 +34,10 @@ public static class GenerationRequestValidator
             errors.Add($"Sampler '{request.Sampler}' is unknown; use one of: {string.Join(", ", GenerationLimits.Samplers)}.");
         if (!GenerationLimits.ScheduleTypes.Contains(request.ScheduleType, StringComparer.OrdinalIgnoreCase))
             errors.Add($"Schedule type '{request.ScheduleType}' is unknown; use one of: {string.Join(", ", GenerationLimits.ScheduleTypes)}.");
+        if (request.ClipSkip is < GenerationLimits.MinClipSkip or > GenerationLimits.MaxClipSkip)
+            errors.Add($"Clip skip must be between {GenerationLimits.MinClipSkip} and {GenerationLimits.MaxClipSkip} (got {request.ClipSkip}).");
+        if (!GenerationLimits.EmphasisModes.Contains(request.Emphasis ?? "", StringComparer.OrdinalIgnoreCase))
+            errors.Add($"Emphasis '{request.Emphasis}' is unknown; use one of: {string.Join(", ", GenerationLimits.EmphasisModes)}.");
         if (request.InitImage is { } init)
         {
             if (init.Length > GenerationLimits.MaxInitImageBytes)

@@ -8,6 +8,9 @@ using SdBlazor.Web.Sharing;
 using SdBlazor.Web.Storage;
 
 var builder = WebApplication.CreateBuilder(SharingCommandLine.Normalize(args));
+// `dotnet run` runs in Production (launchSettings.json): serve MudBlazor's and Blazor's files from the build output
+// then too. A published app has no build manifest, and this does nothing there.
+builder.WebHost.UseStaticWebAssets();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();

@@ -40,6 +40,12 @@ public sealed record ImageParameters
     public TimeSpan? Duration { get; init; }
     public double? Strength { get; init; }
 
+    /// <summary>A1111's "Clip skip" (<c>CLIP_stop_at_last_layers</c>); 1 when absent.</summary>
+    public int ClipSkip { get; init; } = 1;
+
+    /// <summary>A1111's "Emphasis" mode; "Original" when absent.</summary>
+    public string Emphasis { get; init; } = "Original";
+
     /// <summary>Gallery id of the init image of an img2img generation.</summary>
     public string? ParentId { get; init; }
 

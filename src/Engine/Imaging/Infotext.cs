@@ -14,8 +14,13 @@ namespace SdBlazor.Engine.Imaging;
 public static partial class Infotext
 {
     // A1111's re_param_code: a key starting with a word character, then ": ", then a JSON-quoted value or anything up to a comma.
-    [GeneratedRegex("""\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)""")]
-    private static partial Regex ParamRegex();
+    // The backtracking engine takes quadratic time on it (a 1 MB line without a colon pinned a thread for minutes);
+    // the non-backtracking engine finds the same matches in time linear in the text, and the timeout is a second fence.
+    private static readonly Regex Param = new("""\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)""",
+        RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(2));
+
+    /// <summary>Text longer than this is cut before parsing (real infotext is a few KB; PNG text chunks are capped at 1 MB).</summary>
+    public const int MaxParsedLength = 1024 * 1024;
 
     [GeneratedRegex(@"^(\d+)x(\d+)$")]
     private static partial Regex ImageSizeRegex();
@@ -36,8 +41,12 @@ public static partial class Infotext
         if (p.ShortModelHash is { Length: > 0 } hash) pairs.Add(new("Model hash", hash));
         if (!string.IsNullOrEmpty(p.Model)) pairs.Add(new("Model", p.Model));
         if (p.Strength is { } strength) pairs.Add(new("Denoising strength", Invariant(strength)));
+        if (p.ClipSkip > 1) pairs.Add(new("Clip skip", Invariant(p.ClipSkip)));
         // A1111 omits RNG when it is the default (GPU).
         if (!string.IsNullOrEmpty(p.Rng) && p.Rng != "GPU") pairs.Add(new("RNG", p.Rng));
+        // A1111 names a non-default emphasis mode only when a prompt has brackets it could apply to.
+        if (p.Emphasis is { Length: > 0 } emphasis && emphasis != "Original" && (p.Prompt + p.NegativePrompt).AsSpan().IndexOfAny('(', '[') >= 0)
+            pairs.Add(new("Emphasis", emphasis));
         if (!string.IsNullOrEmpty(p.EngineVersion)) pairs.Add(new("Version", p.EngineVersion));
 
         var line = string.Join(", ", pairs.Where(kv => kv.Value.Length > 0).Select(kv => $"{kv.Key}: {A1111Quoting.Quote(kv.Value)}"));
@@ -48,10 +57,12 @@ public static partial class Infotext
     /// <summary>Parses infotext the way A1111 does. Never throws; text without a parameters line gives just a prompt.</summary>
     public static InfotextData Parse(string text)
     {
+        if (text.Length > MaxParsedLength) text = text[..MaxParsedLength];
         var lines = text.Trim().Split('\n').ToList();
         var lastLine = lines[^1];
         lines.RemoveAt(lines.Count - 1);
-        if (ParamRegex().Matches(lastLine).Count < 3)
+        var matches = Matches(lastLine);
+        if (matches.Count < 3)
         {
             lines.Add(lastLine);
             lastLine = "";
@@ -74,7 +85,7 @@ public static partial class Infotext
         }
 
         var pairs = new List<KeyValuePair<string, string>>();
-        foreach (Match m in ParamRegex().Matches(lastLine))
+        foreach (var m in matches.Count < 3 ? [] : matches)
         {
             var value = m.Groups[2].Value;
             if (value.Length > 0 && value[0] == '"' && value[^1] == '"') value = A1111Quoting.Unquote(value);
@@ -118,7 +129,22 @@ public static partial class Infotext
             Strength = ParseDouble(data.Get("Denoising strength")),
             Rng = data.Get("RNG") ?? "GPU",
             EngineVersion = data.Get("Version"),
+            ClipSkip = ParseInt(data.Get("Clip skip")) is var clipSkip and > 0 ? clipSkip : 1,
+            Emphasis = data.Get("Emphasis") ?? "Original",
         };
+    }
+
+    private static List<Match> Matches(string line)
+    {
+        try
+        {
+            return Param.Matches(line).ToList();
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // Never throws (see Parse): a line the engine cannot finish in time is treated as prompt text.
+            return [];
+        }
     }
 
     private static string Invariant(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);

@@ -50,14 +50,28 @@ internal static partial class OtherToolsMetadata
         };
     }
 
-    [GeneratedRegex(@"\(?\s*(\d+)\s*[,x]\s*(\d+)\s*\)?")]
-    private static partial Regex ResolutionRegex();
+    // Non-backtracking: the backtracking engine is quadratic on a long run of digits in an uploaded file's JSON.
+    private static readonly Regex Resolution = new(@"\(?\s*(\d+)\s*[,x]\s*(\d+)\s*\)?", RegexOptions.NonBacktracking, TimeSpan.FromSeconds(2));
+
+    private static (int Width, int Height) ParseResolution(string text)
+    {
+        try
+        {
+            // TryParse: a file may carry digits that overflow an int, and reading metadata never throws.
+            var m = Resolution.Match(text);
+            return m.Success && int.TryParse(m.Groups[1].ValueSpan, out var w) && int.TryParse(m.Groups[2].ValueSpan, out var h) ? (w, h) : (0, 0);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return (0, 0);
+        }
+    }
 
     /// <summary>Fooocus writes its own JSON into <c>parameters</c> and marks it with <c>fooocus_scheme</c>.</summary>
     public static ImageParameters? ReadFooocus(string json)
     {
         if (JsonRead.ParseObject(json) is not { } p) return null;
-        var size = ResolutionRegex().Match(JsonRead.String(p["resolution"]) ?? "");
+        var (width, height) = ParseResolution(JsonRead.String(p["resolution"]) ?? "");
         return new ImageParameters
         {
             Prompt = JsonRead.String(p["prompt"]) ?? "",
@@ -67,8 +81,8 @@ internal static partial class OtherToolsMetadata
             CfgScale = JsonRead.Double(p["guidance_scale"]) ?? 0,
             Sampler = SamplerNames.Sampler(JsonRead.String(p["sampler"])),
             ScheduleType = SamplerNames.Schedule(JsonRead.String(p["scheduler"])),
-            Width = size.Success ? int.Parse(size.Groups[1].Value) : 0,
-            Height = size.Success ? int.Parse(size.Groups[2].Value) : 0,
+            Width = width,
+            Height = height,
             Model = JsonRead.String(p["base_model"]),
         };
     }

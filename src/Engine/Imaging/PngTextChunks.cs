@@ -1,6 +1,5 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace SdBlazor.Engine.Imaging;
@@ -27,22 +26,15 @@ public static class PngTextChunks
     }
 
     /// <summary>
-    /// Reads the text metadata of a PNG, JPEG or WebP stream (keyword → value; a repeated keyword keeps the first).
+    /// Reads the text metadata of a PNG, JPEG or WebP stream (keyword → value; a repeated keyword keeps the first)
+    /// through <see cref="SafeImage.Probe"/>, so text chunks are inflated with a cap and no pixels are decoded.
     /// Throws <see cref="UnknownImageFormatException"/> or <see cref="InvalidImageContentException"/> for bad files.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Read(Stream input)
+    public static IReadOnlyDictionary<string, string> Read(Stream input, ImageLimits? limits = null)
     {
-        var info = Image.Identify(input) ?? throw new UnknownImageFormatException("Not a PNG, JPEG or WebP image.");
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var text in info.Metadata.GetPngMetadata().TextData)
-            result.TryAdd(text.Keyword, text.Value);
-
-        if (!result.ContainsKey(ParametersKeyword) && ReadUserComment(info.Metadata.ExifProfile) is { Length: > 0 } comment)
-            result[ParametersKeyword] = comment;
-        return result;
+        using var copy = new MemoryStream();
+        input.CopyTo(copy);
+        var bytes = copy.ToArray();
+        return SafeImage.Probe(bytes, limits).Texts;
     }
-
-    // ImageSharp decodes the 8-byte character-code prefix of UserComment (A1111 writes "UNICODE" via piexif).
-    private static string? ReadUserComment(ExifProfile? exif) =>
-        exif?.GetValue(ExifTag.UserComment)?.Value.Text?.TrimEnd('\0');
 }

@@ -24,5 +24,7 @@ public static class ResolvedParametersExtensions
         ExecutionProvider = p.ExecutionProvider,
         Duration = p.Duration,
         Strength = p.Strength,
+        ClipSkip = p.ClipSkip,
+        Emphasis = p.Emphasis,
     };
 }

@@ -26,7 +26,16 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
 
     /// <param name="role">Shown in logs and errors, e.g. "unet".</param>
     /// <param name="freeDimensions">Symbolic dimensions to fix (ONNX Runtime's free-dimension overrides), e.g. a UNet's batch and size on DirectML.</param>
-    public OnnxSession Create(string modelPath, string role, IReadOnlyDictionary<string, long>? freeDimensions = null)
+    public OnnxSession Create(string modelPath, string role, IReadOnlyDictionary<string, long>? freeDimensions = null) =>
+        Create(modelPath, role, freeDimensions, null);
+
+    /// <summary>
+    /// A session of <paramref name="editedModel"/>, a graph edited in memory from <paramref name="modelPath"/> (clip-skip
+    /// outputs); external data still resolves next to <paramref name="modelPath"/>. Not saved in the optimised-graph cache.
+    /// </summary>
+    public OnnxSession CreateEdited(string modelPath, string role, byte[] editedModel) => Create(modelPath, role, null, editedModel);
+
+    private OnnxSession Create(string modelPath, string role, IReadOnlyDictionary<string, long>? freeDimensions, byte[]? editedModel)
     {
         var engine = options.Value;
         foreach (var provider in Candidates(engine.ExecutionProvider))
@@ -52,6 +61,11 @@ public sealed class SessionFactory(IOptions<EngineOptions> options, ILogger<Sess
             try
             {
                 // A fixed-shape graph is one of many per model: not worth a saved copy each.
+                if (editedModel is not null)
+                {
+                    sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
+                    return new OnnxSession(new InferenceSession(editedModel, sessionOptions), sessionOptions, role, modelPath, provider);
+                }
                 return provider == Cpu && _cache is not null && freeDimensions is not { Count: > 0 }
                     ? CreateThroughCache(modelPath, role, sessionOptions, engine)
                     : new OnnxSession(new InferenceSession(modelPath, sessionOptions), sessionOptions, role, modelPath, provider);

@@ -1,28 +1,50 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Onnx;
 
 namespace SdBlazor.Engine.Onnx;
 
-/// <summary>CLIP text encoder: <c>input_ids</c> [1, 77] (int32 or int64) → <c>last_hidden_state</c> [1, 77, hidden].</summary>
-public sealed class TextEncoderRunner(OnnxSession session)
+/// <summary>
+/// CLIP text encoder: <c>input_ids</c> [1, 77] (int32 or int64) → <c>last_hidden_state</c> [1, 77, hidden].
+/// Clip skip (A1111's <c>CLIP_stop_at_last_layers</c> N > 1) runs a second session of the same graph with
+/// <see cref="ClipSkipGraph"/>'s outputs added, created on first use: the plain session stays exactly as exported, so
+/// requests without clip skip give the same numbers as before.
+/// </summary>
+/// <param name="clipSkipSession">Creates a session of the edited graph (bytes of the edited model); null: clip skip unavailable.</param>
+public sealed class TextEncoderRunner(OnnxSession session, Func<byte[], OnnxSession>? clipSkipSession = null) : IDisposable
 {
     private readonly string _inputName = session.InputName("input_ids", 0);
     private readonly string _outputName = session.OutputName("last_hidden_state", 0);
     private readonly TensorElementType _idType = session.RequireType(session.InputName("input_ids", 0), TensorElementType.Int32, TensorElementType.Int64);
+    private readonly object _lock = new();
+    private OnnxSession? _skipSession;
+    private int _layers;
 
     public OnnxSession Session => session;
 
+    /// <summary>Encoder layers, once a clip-skip session exists (0 before).</summary>
+    public int Layers => _layers;
+
     /// <returns>Hidden states of one prompt, [tokens × hidden] flattened; <paramref name="hidden"/> is the embedding width.</returns>
-    public float[] Encode(IReadOnlyList<int> ids, RunOptions runOptions, out int hidden)
+    public float[] Encode(IReadOnlyList<int> ids, RunOptions runOptions, out int hidden) => Encode(ids, runOptions, 1, out hidden);
+
+    /// <param name="clipSkip">1: the last layer; N: final_layer_norm(hidden_states[-N]), clamped to the encoder's layer count.</param>
+    public float[] Encode(IReadOnlyList<int> ids, RunOptions runOptions, int clipSkip, out int hidden)
     {
+        var (target, output) = (session, _outputName);
+        if (clipSkip > 1)
+        {
+            target = SkipSession();
+            output = ClipSkipGraph.OutputName(Math.Min(clipSkip, _layers));
+        }
         long[] shape = [1, ids.Count];
         using var input = _idType == TensorElementType.Int64
             ? OrtValue.CreateTensorValueFromMemory(ids.Select(i => (long)i).ToArray(), shape)
             : OrtValue.CreateTensorValueFromMemory(ids.ToArray(), shape);
-        using var outputs = session.Session.Run(runOptions, [_inputName], [input], [_outputName]);
+        using var outputs = target.Session.Run(runOptions, [_inputName], [input], [output]);
         var result = OnnxSession.ReadFloats(outputs[0], out var outShape);
         if (outShape.Length != 3 || outShape[0] != 1 || outShape[1] != ids.Count)
-            throw new NotSupportedException($"text_encoder: output '{_outputName}' has shape [{string.Join(", ", outShape)}]; expected [1, {ids.Count}, hidden].");
+            throw new NotSupportedException($"text_encoder: output '{output}' has shape [{string.Join(", ", outShape)}]; expected [1, {ids.Count}, hidden].");
         hidden = (int)outShape[2];
         return result;
     }
@@ -68,6 +90,30 @@ public sealed class TextEncoderRunner(OnnxSession session)
             if (indices.Count < 2)
                 throw new NotSupportedException($"{session.Role}: SDXL needs the per-layer outputs 'hidden_states.0' … 'hidden_states.N' (export with output_hidden_states); the model has: {string.Join(", ", session.OutputNames)}.");
             return "hidden_states." + (indices.Max() - 1);
+        }
+    }
+
+    private OnnxSession SkipSession()
+    {
+        lock (_lock)
+        {
+            if (_skipSession is not null) return _skipSession;
+            if (clipSkipSession is null) throw new NotSupportedException("text_encoder: clip skip is not available for this model.");
+            var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(session.ModelPath));
+            var layers = ClipSkipGraph.AddOutputs(model, _outputName);
+            if (layers < 2) throw new NotSupportedException($"text_encoder: {layers} layer(s); clip skip needs at least 2.");
+            _skipSession = clipSkipSession(Google.Protobuf.MessageExtensions.ToByteArray(model));
+            _layers = layers;
+            return _skipSession;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _skipSession?.Dispose();
+            _skipSession = null;
         }
     }
 }

@@ -71,6 +71,22 @@ public sealed class UNetRunner : IDisposable
     /// <summary>The batch the model was exported with, or null when it is dynamic.</summary>
     public int? FixedBatch => _modelSampleDims.Length == 4 && _modelSampleDims[0] > 0 ? _modelSampleDims[0] : null;
 
+    /// <summary>
+    /// The token count the model's <c>encoder_hidden_states</c> was exported with (e.g. 77), or null when the sequence
+    /// axis is dynamic (77 × chunks for long prompts).
+    /// </summary>
+    public int? FixedSequenceLength
+    {
+        get
+        {
+            var dims = _session.InputMetadata(_hiddenName).Dimensions;
+            return dims.Length == 3 && dims[1] > 0 && string.IsNullOrEmpty(_symbols[_hiddenName].ElementAtOrDefault(1)) ? dims[1] : null;
+        }
+    }
+
+    /// <summary>Whether every new shape gets its own session (DirectML): shapes should then change as rarely as possible.</summary>
+    public bool FixesShapes => _fixedShapeSessions is not null;
+
     /// <summary>The free-dimension overrides the current session was made with (empty: a session for every shape).</summary>
     public IReadOnlyDictionary<string, long> FixedShape { get; private set; } = new Dictionary<string, long>();
 

@@ -19,4 +19,10 @@ public sealed record BatchJob(
 {
     /// <summary>SDXL's pooled text embeddings and time ids; null for SD 1.x/2.x.</summary>
     public AddedConditioning? Added { get; init; }
+
+    /// <summary>Prompt editing / alternation / long prompts: the prompt's conditioning per step; null: <see cref="Conditional"/> throughout.</summary>
+    public Prompts.PromptConditioning? ConditionalSchedule { get; init; }
+
+    /// <summary>The same for the negative prompt (its token count may differ: then the UNet runs the halves separately).</summary>
+    public Prompts.PromptConditioning? UnconditionalSchedule { get; init; }
 }

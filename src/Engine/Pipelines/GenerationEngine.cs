@@ -8,6 +8,7 @@ using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Models;
 using SdBlazor.Engine.Models.Sources;
 using SdBlazor.Engine.Onnx;
+using SdBlazor.Engine.Prompts;
 using SdBlazor.Engine.Tokenization;
 using SdBlazor.Shared;
 
@@ -86,7 +87,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     }
 
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IStepProgressSink? progress,
-        CancellationToken cancellationToken, Func<bool>? skipImage = null)
+        CancellationToken cancellationToken, Func<bool>? skipImage = null, int imagesPerUNetBatch = 0)
     {
         await PrepareCheckpointAsync(string.IsNullOrWhiteSpace(request?.Model) ? _registry.DefaultModel : request.Model, progress, cancellationToken).ConfigureAwait(false);
         var validated = _validator.Validate(request!);
@@ -102,7 +103,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         try
         {
             // The whole run is CPU-bound native work: keep it off the caller's thread.
-            return await Task.Run(() => Generate(validated, progress, skipImage, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return await Task.Run(() => Generate(validated, progress, skipImage, imagesPerUNetBatch, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -116,7 +117,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
     }
 
-    private GenerationResult Generate(ValidatedRequest validated, IStepProgressSink? progress, Func<bool>? skipImage, CancellationToken cancellationToken)
+    private GenerationResult Generate(ValidatedRequest validated, IStepProgressSink? progress, Func<bool>? skipImage, int imagesPerUNetBatch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
         var request = validated.Request;
@@ -137,7 +138,18 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             warnings.Add($"CFG scale {request.CfgScale:0.##} turns classifier-free guidance off: the negative prompt was ignored.");
             _logger.LogInformation("Negative prompt ignored at CFG scale {Cfg}", request.CfgScale);
         }
-        var embeddings = EncodePrompts(model, request.Prompt, request.NegativePrompt, guidance, validated.Width, validated.Height, runOptions, cancellationToken);
+        PromptConditioning conditional;
+        PromptConditioning? unconditional;
+        AddedConditioning? added = null;
+        if (model.IsSdxl)
+        {
+            // SDXL prompts are encoded as written (no A1111 weighting, editing or 75-token chunks yet).
+            var sdxl = new StableDiffusionXLPipeline(model).EncodePrompts(request.Prompt, request.NegativePrompt, guidance, validated.Width, validated.Height, runOptions, cancellationToken);
+            conditional = new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, sdxl.Conditional)]);
+            unconditional = sdxl.Unconditional is { } u ? new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, u)]) : null;
+            added = sdxl.Added;
+        }
+        else (conditional, unconditional) = TextConditioning.Encode(model, request, guidance, runOptions, _logger, cancellationToken);
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -158,18 +170,32 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var images = new List<GeneratedImage>();
         try
         {
+            // Each image draws its noise from its own generator (seed + index), so a batch split into parts gives the same images.
+            var part = imagesPerUNetBatch is > 0 ? Math.Min(imagesPerUNetBatch, request.BatchSize) : request.BatchSize;
             for (var b = 0; b < request.BatchCount; b++)
             {
-                var first = b * request.BatchSize;
-                var seeds = Enumerable.Range(first, request.BatchSize).Select(i => seed + i).ToArray();
-                var job = new BatchJob(b, first, seeds, embeddings.Conditional, embeddings.Unconditional, embeddings.Tokens, embeddings.Hidden, moments, momentsChannels)
+                for (var offset = 0; offset < request.BatchSize; offset += part)
                 {
-                    Added = embeddings.Added,
-                };
-                var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
-                if (batchImages is null) _logger.LogInformation("Batch {Batch} skipped on request", b);
-                else images.AddRange(batchImages);
+                    var first = b * request.BatchSize + offset;
+                    var seeds = Enumerable.Range(first, Math.Min(part, request.BatchSize - offset)).Select(i => seed + i).ToArray();
+                    var job = new BatchJob(b, first, seeds, conditional.Schedule[0].States, unconditional?.Schedule[0].States,
+                        conditional.Tokens, conditional.Hidden, moments, momentsChannels)
+                    {
+                        ConditionalSchedule = conditional,
+                        UnconditionalSchedule = unconditional,
+                        Added = added,
+                    };
+                    var batchImages = pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken);
+                    if (batchImages is null) _logger.LogInformation("Batch {Batch} (images from {First}) skipped on request", b, first);
+                    else images.AddRange(batchImages);
+                }
             }
+        }
+        catch (OperationCanceledException) when (images.Count > 0)
+        {
+            // As in A1111, cancelling a batch keeps the images that were already finished.
+            _logger.LogInformation("Cancelled after {Count} finished image(s)", images.Count);
+            throw new GenerationCancelledException(new GenerationResult(images, Resolve()));
         }
         catch
         {
@@ -177,7 +203,10 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             throw;
         }
 
-        var parameters = new ResolvedParameters(
+        _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
+        return new GenerationResult(images, Resolve());
+
+        ResolvedParameters Resolve() => new(
             request.Prompt, request.NegativePrompt ?? "", validated.Model.Name, sha256,
             validated.Sampler.Sampler, validated.Sampler.ScheduleType, request.Steps, request.CfgScale, seed,
             validated.Width, validated.Height, request.BatchSize, request.BatchCount,
@@ -185,9 +214,9 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed)
         {
             Warnings = warnings,
+            ClipSkip = request.ClipSkip,
+            Emphasis = EmphasisModes.Name(EmphasisModes.TryParse(request.Emphasis, out var emphasis) ? emphasis : EmphasisMode.Original),
         };
-        _logger.LogInformation("Generated {Count} image(s) with {Model} in {Duration:F1} s", images.Count, validated.Model.Name, started.Elapsed.TotalSeconds);
-        return new GenerationResult(images, parameters);
     }
 
     /// <summary>

@@ -26,15 +26,21 @@ public interface IGenerationEngine
     /// <summary>
     /// Runs txt2img (or img2img when <see cref="GenerationRequest.InitImage"/> is set): all batches, all images.
     /// Throws <see cref="GenerationValidationException"/> for bad input (before any work starts) and
-    /// <see cref="OperationCanceledException"/> when cancelled (between steps, or by aborting an in-flight ONNX run).
+    /// <see cref="OperationCanceledException"/> when cancelled (between steps, or by aborting an in-flight ONNX run);
+    /// <see cref="GenerationCancelledException"/> when images of earlier batches were already finished.
     /// </summary>
     /// <param name="progress">Called synchronously on the engine thread once per step; see <see cref="StepProgress"/>.</param>
     /// <param name="skipImage">Checked between steps: when it returns true the current image (batch) is abandoned and the next starts.</param>
+    /// <param name="imagesPerUNetBatch">
+    /// At most this many images per UNet batch (0: the whole batch). A batch is then denoised in parts one after
+    /// another, with the same seeds, so the images are the same; memory admission uses it when a whole batch would not fit.
+    /// </param>
     Task<GenerationResult> GenerateAsync(
         GenerationRequest request,
         IStepProgressSink? progress,
         CancellationToken cancellationToken,
-        Func<bool>? skipImage = null);
+        Func<bool>? skipImage = null,
+        int imagesPerUNetBatch = 0);
 }
 
 /// <summary>A model the engine can load: a diffusers-ONNX folder, or a single-file checkpoint (converted on first use).</summary>
@@ -119,6 +125,22 @@ public sealed record ResolvedParameters(
 {
     /// <summary>What the engine ignored or changed in the request, for people (e.g. a negative prompt at CFG 1).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>A1111's "Clip skip" the prompts were encoded with.</summary>
+    public int ClipSkip { get; init; } = 1;
+
+    /// <summary>A1111's emphasis mode the prompts were parsed with.</summary>
+    public string Emphasis { get; init; } = "Original";
+}
+
+/// <summary>
+/// A generation cancelled after some of its images were finished: <see cref="Partial"/> holds them (the caller owns
+/// and disposes it). Cancelled before any image was finished, the engine throws a plain <see cref="OperationCanceledException"/>.
+/// </summary>
+public sealed class GenerationCancelledException(GenerationResult partial)
+    : OperationCanceledException($"Cancelled after {partial.Images.Count} finished image(s).")
+{
+    public GenerationResult Partial { get; } = partial;
 }
 
 /// <summary>Bad input to a generation: the message says what is allowed. Nothing was run.</summary>

@@ -41,7 +41,8 @@ public sealed class LoadedModel : IDisposable
         try
         {
             model.Tokenizer = ClipTokenizer.Load(folder.TokenizerFolder);
-            model.TextEncoder = new TextEncoderRunner(model.Own(sessions.Create(folder.TextEncoderPath, "text_encoder")));
+            var textEncoder = model.Own(sessions.Create(folder.TextEncoderPath, "text_encoder"));
+            model.TextEncoder = model.Own(new TextEncoderRunner(textEncoder, edited => sessions.CreateEdited(folder.TextEncoderPath, "text_encoder", edited)));
             var unet = sessions.Create(folder.UNetPath, "unet");
             var fixShapes = fixedUNetShapes == FixedShapes.Always || (fixedUNetShapes == FixedShapes.Auto && unet.ExecutionProvider == SessionFactory.DirectML);
             try
@@ -56,7 +57,7 @@ public sealed class LoadedModel : IDisposable
             if (folder.TextEncoder2Path is not null)
             {
                 model.Tokenizer2 = ClipTokenizer.Load(folder.Tokenizer2Folder);
-                model.TextEncoder2 = new TextEncoderRunner(model.Own(sessions.Create(folder.TextEncoder2Path, "text_encoder_2")));
+                model.TextEncoder2 = model.Own(new TextEncoderRunner(model.Own(sessions.Create(folder.TextEncoder2Path, "text_encoder_2"))));
             }
             if (model.UNet.TakesAddedConditioning != folder.IsSdxl)
                 throw new ModelFolderException(folder.IsSdxl

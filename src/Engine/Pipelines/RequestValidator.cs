@@ -1,3 +1,4 @@
+using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Models;
 using SdBlazor.Engine.Schedulers;
 using SdBlazor.Shared;
@@ -31,6 +32,10 @@ public sealed class RequestValidator(ModelRegistry registry)
         var images = (long)request.BatchSize * request.BatchCount;
         if (request.Seed > long.MaxValue - images) Fail($"Seed {request.Seed} is too large: seed + image index must stay below {long.MaxValue}.");
 
+        if (request.ClipSkip is < MinClipSkip or > MaxClipSkip) Fail($"Clip skip must be between {MinClipSkip} and {MaxClipSkip} (got {request.ClipSkip}).");
+        if (!Prompts.EmphasisModes.TryParse(request.Emphasis, out _))
+            Fail($"Emphasis '{request.Emphasis}' is unknown; use one of: {string.Join(", ", EmphasisModes)}.");
+
         var sampler = SchedulerFactory.Resolve(request.Sampler ?? "", request.ScheduleType);
 
         var modelName = string.IsNullOrWhiteSpace(request.Model) ? registry.DefaultModel : request.Model;
@@ -38,7 +43,7 @@ public sealed class RequestValidator(ModelRegistry registry)
         {
             var available = registry.Names;
             Fail(available.Count == 0
-                ? $"Unknown model '{modelName}': no models are installed in {registry.ModelsPath}."
+                ? $"Unknown model '{modelName}': no models are installed."
                 : $"Unknown model '{modelName}'. Available models: {string.Join(", ", available.Order(StringComparer.OrdinalIgnoreCase))}.");
         }
 
@@ -66,20 +71,22 @@ public sealed class RequestValidator(ModelRegistry registry)
             Fail($"{what} must be a multiple of {SizeMultiple} between {MinSize} and {MaxSize} (got {value}).");
     }
 
-    private static Image<Rgb24> DecodeInitImage(byte[] bytes)
+    /// <summary>Init images may be as large as this (either side) and hold at most <see cref="MaxInitImagePixels"/>.</summary>
+    public const long MaxInitImagePixels = 16L * 1024 * 1024;
+
+    public static ImageLimits InitImageLimits { get; } = new() { MaxSide = MaxInitImageSide, MaxPixels = MaxInitImagePixels };
+
+    /// <summary>Decodes an init image through <see cref="SafeImage"/>; the submit path calls it too, so a bad file is refused before it is queued.</summary>
+    public static Image<Rgb24> DecodeInitImage(byte[] bytes)
     {
         if (bytes.Length == 0) Fail("The init image is empty; send a PNG, JPEG or WebP image.");
         try
         {
-            var info = Image.Identify(bytes);
-            if (info is null) Fail("The init image is not in a known image format; send a PNG, JPEG or WebP image.");
-            if (info!.Width > MaxInitImageSide || info.Height > MaxInitImageSide)
-                Fail($"The init image is {info.Width}×{info.Height}; at most {MaxInitImageSide} pixels per side are accepted.");
-            return Image.Load<Rgb24>(bytes);
+            return SafeImage.Decode(bytes, InitImageLimits);
         }
-        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        catch (ImageFormatException ex)
         {
-            Fail($"The init image could not be read ({ex.Message}); send a PNG, JPEG or WebP image.");
+            Fail($"The init image could not be read: {ex.Message} Send a PNG, JPEG or WebP image.");
             throw; // unreachable
         }
     }

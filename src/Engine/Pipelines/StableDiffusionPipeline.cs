@@ -46,6 +46,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
 
         var latentsArray = ArrayPool<float>.Shared.Rent(n);
         var guidedArray = guidance ? ArrayPool<float>.Shared.Rent(n) : null;
+        float[]? pairArray = null;
         try
         {
             var latents = latentsArray.AsSpan(0, n);
@@ -60,10 +61,15 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             }
 
             var unet = model.UNet;
-            unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, job.Tokens, job.Hidden, job.Added?.PooledWidth ?? 0);
-            FillHiddenStates(unet.EncoderHiddenStates, job, batch);
-            job.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
-            unet.UploadHiddenStates();
+            var conditioning = new UNetConditioning(job, batch);
+            if (conditioning.SeparatePasses) pairArray = ArrayPool<float>.Shared.Rent(3 * n);
+            else
+            {
+                unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, job.Hidden, job.Added?.PooledWidth ?? 0);
+                // SDXL's pooled embeddings and time ids are the same every step; FillIfChanged uploads them with the hidden states.
+                job.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
+                conditioning.FillIfChanged(unet, 0);
+            }
 
             var reported = 0;
             for (var j = 0; j < calls; j++)
@@ -72,10 +78,28 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
                 if (skip?.Invoke() == true) return null;
 
                 var t = timesteps[begin + j];
-                var sample = unet.Sample;
-                scheduler.ScaleModelInput(latents, t, sample[..n]);
-                if (guidance) sample[..n].CopyTo(sample[n..]);
-                try { unet.Run(t, runOptions); }
+                // A1111's denoiser counts steps from 0 for prompt editing; second-order samplers' extra calls keep the step's conditioning.
+                var conditioningStep = j / scheduler.Order;
+                ReadOnlySpan<float> unetOutput;
+                try
+                {
+                    if (pairArray is not null)
+                    {
+                        var scaled = pairArray.AsSpan(2 * n, n);
+                        scheduler.ScaleModelInput(latents, t, scaled);
+                        conditioning.RunSeparate(unet, conditioningStep, t, scaled, pairArray.AsSpan(0, 2 * n), LatentChannels, latentHeight, latentWidth, runOptions);
+                        unetOutput = pairArray.AsSpan(0, 2 * n);
+                    }
+                    else
+                    {
+                        conditioning.FillIfChanged(unet, conditioningStep);
+                        var sample = unet.Sample;
+                        scheduler.ScaleModelInput(latents, t, sample[..n]);
+                        if (guidance) sample[..n].CopyTo(sample[n..]);
+                        unet.Run(t, runOptions);
+                        unetOutput = unet.Output;
+                    }
+                }
                 catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
                 {
                     throw new OperationCanceledException("The generation was cancelled during a UNet run.", cancellationToken);
@@ -85,10 +109,10 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
                 if (guidance)
                 {
                     var guided = guidedArray.AsSpan(0, n);
-                    ClassifierFreeGuidance.Apply(unet.Output, cfg, guided);
+                    ClassifierFreeGuidance.Apply(unetOutput, cfg, guided);
                     noisePred = guided;
                 }
-                else noisePred = unet.Output[..n];
+                else noisePred = unetOutput[..n];
                 scheduler.Step(noisePred, t, latents, generators);
 
                 // Heun and other second-order samplers make Order calls per user-visible step; the last call always completes.
@@ -109,6 +133,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         {
             ArrayPool<float>.Shared.Return(latentsArray);
             if (guidedArray is not null) ArrayPool<float>.Shared.Return(guidedArray);
+            if (pairArray is not null) ArrayPool<float>.Shared.Return(pairArray);
         }
     }
 
@@ -146,17 +171,6 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             }
             else item.CopyTo(latents.Slice(i * itemLength, itemLength));
         }
-    }
-
-    private static void FillHiddenStates(Span<float> destination, BatchJob job, int batch)
-    {
-        var row = job.Tokens * job.Hidden;
-        var offset = 0;
-        if (job.Unconditional is { } uncond)
-        {
-            for (var i = 0; i < batch; i++, offset += row) uncond.CopyTo(destination.Slice(offset, row));
-        }
-        for (var i = 0; i < batch; i++, offset += row) job.Conditional.CopyTo(destination.Slice(offset, row));
     }
 
     private List<GeneratedImage> Decode(ValidatedRequest request, BatchJob job, float[] latents, int itemLength,

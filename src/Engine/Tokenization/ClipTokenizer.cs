@@ -20,12 +20,13 @@ public sealed partial class ClipTokenizer
 
     private readonly BpeTokenizer _bpe;
 
-    private ClipTokenizer(BpeTokenizer bpe, int bosId, int eosId, int padId)
+    private ClipTokenizer(BpeTokenizer bpe, int bosId, int eosId, int padId, int? commaId)
     {
         _bpe = bpe;
         BosId = bosId;
         EosId = eosId;
         PadId = padId;
+        CommaId = commaId;
     }
 
     public int BosId { get; }
@@ -33,6 +34,9 @@ public sealed partial class ClipTokenizer
 
     /// <summary>SD 1.x: <c>&lt;|endoftext|&gt;</c> (49407); SD 2.x: <c>!</c> (0) — read from the tokenizer files.</summary>
     public int PadId { get; }
+
+    /// <summary>The id of <c>,&lt;/w&gt;</c> (A1111's <c>comma_token</c> for its chunk back-off), when the vocabulary has it.</summary>
+    public int? CommaId { get; }
 
     [GeneratedRegex(@"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", RegexOptions.IgnoreCase)]
     private static partial Regex ClipPattern();
@@ -91,7 +95,8 @@ public sealed partial class ClipTokenizer
         {
             throw new ModelFolderException($"tokenizer: vocab.json / merges.txt in '{folder}' cannot be used as a CLIP BPE vocabulary: {ex.Message}", ex);
         }
-        return new ClipTokenizer(bpe, bosId, eosId, padId);
+        int? commaId = vocabulary.TryGetValue(",</w>", out var comma) ? comma : null;
+        return new ClipTokenizer(bpe, bosId, eosId, padId, commaId);
     }
 
     /// <summary>Prompt tokens without start/end/padding (after clean-up and lower-casing).</summary>

@@ -52,10 +52,14 @@ public sealed record JobFailedEvent : JobEvent
 
 /// <param name="StepAtRequest">Steps finished over the whole job (all batches) when the cancel arrived (0 when still queued).</param>
 /// <param name="LastStep">Steps finished over the whole job when it stopped.</param>
+/// <param name="ImageIds">Images finished before the cancel (earlier batches); they are kept in the gallery.</param>
+/// <param name="Parameters">What those images were made with; null when none was finished.</param>
 public sealed record JobCancelledEvent : JobEvent
 {
     public int StepAtRequest { get; init; }
     public int LastStep { get; init; }
+    public string[] ImageIds { get; init; } = [];
+    public GenerationSummary? Parameters { get; init; }
 }
 
 /// <summary>What was actually used for a finished job (random seed resolved, native size filled in).</summary>

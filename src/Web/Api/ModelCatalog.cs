@@ -31,13 +31,15 @@ public sealed partial class ModelCatalog(IGenerationEngine engine, SdApiSettings
     /// </summary>
     public ModelDescriptor? Find(string? checkpoint)
     {
-        if (string.IsNullOrWhiteSpace(checkpoint)) return null;
+        if (string.IsNullOrWhiteSpace(checkpoint) || checkpoint.Length > MaxCheckpointLength) return null;
         var models = List();
         var text = checkpoint.Trim();
         var exact = models.FirstOrDefault(m => string.Equals(Title(m), text, StringComparison.OrdinalIgnoreCase));
         if (exact is not null) return exact;
 
-        var match = TitlePattern().Match(text);
+        Match match;
+        try { match = TitlePattern.Match(text); }
+        catch (RegexMatchTimeoutException) { return null; }
         var name = match.Groups["name"].Value.Trim();
         var hash = match.Groups["hash"].Success ? match.Groups["hash"].Value : null;
         name = StripExtension(Path.GetFileName(name.Replace('\\', '/')));
@@ -68,6 +70,8 @@ public sealed partial class ModelCatalog(IGenerationEngine engine, SdApiSettings
             : $"Model '{checkpoint}' not found. Available: {string.Join(", ", titles)}.";
     }
 
+    private const int MaxCheckpointLength = 1024;
+
     private static string StripExtension(string name)
     {
         foreach (var extension in (string[])[".safetensors", ".ckpt", ".onnx", ".pt"])
@@ -75,6 +79,6 @@ public sealed partial class ModelCatalog(IGenerationEngine engine, SdApiSettings
         return name;
     }
 
-    [GeneratedRegex(@"^(?<name>.*?)(\s*\[(?<hash>[0-9a-fA-F]{8,64})\])?$")]
-    private static partial Regex TitlePattern();
+    // Non-backtracking: the lazy name before an optional hash is quadratic in a long checkpoint name from a request.
+    private static readonly Regex TitlePattern = new(@"^(?<name>.*?)(\s*\[(?<hash>[0-9a-fA-F]{8,64})\])?$", RegexOptions.NonBacktracking, TimeSpan.FromSeconds(2));
 }

@@ -49,7 +49,8 @@ internal sealed class SdApiExceptionFilter(ILogger<SdApiExceptionFilter> logger)
         catch (Exception ex)
         {
             logger.LogError(ex, "A1111 API call {Path} failed", context.HttpContext.Request.Path);
-            return SdApiResults.Error(StatusCodes.Status500InternalServerError, $"The server could not complete the request ({ex.GetType().Name}).", ex.GetType().Name);
+            // The details (type, message with paths, stack) are in the log only.
+            return SdApiResults.Error(StatusCodes.Status500InternalServerError, "The server could not complete the request; its log has the details.", "ServerError");
         }
     }
 }

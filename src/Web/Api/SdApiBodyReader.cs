@@ -83,7 +83,8 @@ public sealed class SdApiBodyReader(IOptions<SdApiOptions> options)
         return isInteger ? new(["body", field], "value is not a valid integer", "type_error.integer")
             : isNumber ? new(["body", field], "value is not a valid float", "type_error.float")
             : isBool ? new(["body", field], "value could not be parsed to a boolean", "type_error.bool")
-            : new(["body", field], $"value has the wrong type ({FirstSentence(message)})", "type_error");
+            // The exception's own text names .NET types ("System.Collections.Generic.List`1…"): not for clients.
+            : new(["body", field], "value has the wrong type", "type_error");
     }
 
     private static string FirstSentence(string message)

@@ -96,6 +96,9 @@ public static class SdApiEndpoints
             .Produces<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)
             .Produces<ApiErrorResponse>(StatusCodes.Status413PayloadTooLarge);
 
+        api.MapSdApiCatalogs();
+        if (app is IApplicationBuilder pipeline) pipeline.UseSdApiJsonErrors();
+
         app.MapApiDocumentation();
         return app;
     }

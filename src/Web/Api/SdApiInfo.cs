@@ -47,9 +47,9 @@ public static class SdApiInfo
             ["extra_generation_params"] = new Dictionary<string, object?> { ["Schedule type"] = p?.ScheduleType ?? request.ScheduleType },
             ["index_of_first_image"] = 0,
             ["infotexts"] = images.Select(i => i.Infotext).ToArray(),
-            ["styles"] = Array.Empty<string>(),
+            ["styles"] = mapped.Echo.Styles?.ToArray() ?? [],
             ["job_timestamp"] = jobStart.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture),
-            ["clip_skip"] = 1,
+            ["clip_skip"] = request.ClipSkip,
             ["is_using_inpainting_conditioning"] = false,
             ["version"] = p?.EngineVersion,
         };

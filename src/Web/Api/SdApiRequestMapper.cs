@@ -15,7 +15,7 @@ public sealed record MappedRequest(GenerationRequest Request, ModelDescriptor Mo
 /// A1111 request. Failures come back as the response A1111 would give: 404 for an unknown model or sampler, 413 for
 /// an oversized init image, 422 with one <c>detail</c> entry per bad field otherwise.
 /// </summary>
-public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOptions> options)
+public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOptions> options, Extras.PromptStyleStore styles)
 {
     public const int DefaultSteps = 50;
     public const double DefaultCfgScale = 7.0;
@@ -88,10 +88,19 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
                 errors.Add(new(["body", "denoising_strength"], $"Denoising strength must be between {GenerationLimits.MinStrength} and {GenerationLimits.MaxStrength} (got {strength}).", "value_error"));
         }
 
+        var (clipSkip, emphasis) = SdApiPromptSettings.Read(body.OverrideSettings, errors);
+        // A1111 applies saved styles to the prompts before anything else (unknown names add nothing, as there).
+        var (prompt, negativePrompt) = (body.Prompt ?? "", body.NegativePrompt ?? "");
+        var original = (prompt, negativePrompt);
+        if (body.Styles is { Count: > 0 } styleNames)
+            (prompt, negativePrompt, _) = styles.Apply(prompt, negativePrompt, styleNames.Where(n => n is not null).ToList());
+
         var request = new GenerationRequest
         {
-            Prompt = body.Prompt ?? "",
-            NegativePrompt = body.NegativePrompt ?? "",
+            Prompt = prompt,
+            NegativePrompt = negativePrompt,
+            ClipSkip = clipSkip,
+            Emphasis = emphasis,
             Model = model.Name,
             Sampler = sampler.Sampler,
             ScheduleType = sampler.ScheduleType,
@@ -111,13 +120,14 @@ public sealed class SdApiRequestMapper(ModelCatalog models, IOptions<SdApiOption
         var save = body.SaveImages ?? options.Value.SaveImagesByDefault;
         var send = body.SendImages ?? true;
         var subseed = body.Subseed is null or -1 ? -1 : body.Subseed.Value;
-        return (new MappedRequest(request, model, send, save, subseed, Echo(body, request, model, send, save)), null);
+        return (new MappedRequest(request, model, send, save, subseed, Echo(body, request, model, send, save, original)), null);
     }
 
-    private static Txt2ImgRequest Echo(Txt2ImgRequest body, GenerationRequest request, ModelDescriptor model, bool send, bool save)
+    private static Txt2ImgRequest Echo(Txt2ImgRequest body, GenerationRequest request, ModelDescriptor model, bool send, bool save,
+        (string Prompt, string NegativePrompt) original)
     {
-        body.Prompt = request.Prompt;
-        body.NegativePrompt = request.NegativePrompt;
+        body.Prompt = original.Prompt;
+        body.NegativePrompt = original.NegativePrompt;
         body.Styles ??= [];
         body.Seed = request.Seed;
         body.Subseed ??= -1;

@@ -19,6 +19,11 @@ public static class SdApiServiceCollectionExtensions
         services.AddSingleton<ApiJobTickets>();
         services.AddSingleton<SdApiGenerator>();
         services.AddSingleton<SdApiProgress>();
+        services.AddSingleton<Extras.LoraCatalog>();
+        services.AddSingleton<Extras.EmbeddingCatalog>();
+        services.AddSingleton<Extras.PromptStyleStore>();
+        services.AddSingleton<Extras.IUpscalerProvider, Extras.BuiltInUpscalers>();
+        services.AddSingleton<Extras.UpscalerCatalog>();
         services.TryAddSingleton(TimeProvider.System);
         DecorateOutputStore(services);
         services.AddApiDocumentation();

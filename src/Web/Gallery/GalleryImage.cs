@@ -12,13 +12,15 @@ public sealed class GalleryImage
 {
     public ObjectId Id { get; set; } = ObjectId.Empty;
     public DateTime CreatedUtc { get; set; }
-    public string Prompt { get; set; } = "";
-    public string NegativePrompt { get; set; } = "";
+    // LiteDB's mapper stores "" as null (EmptyStringToNull), so rows come back with nulls where the PNG had no
+    // prompt; every reader expects a string. The setters turn null back into "" (old index files included).
+    public string Prompt { get => _prompt; set => _prompt = value ?? ""; }
+    public string NegativePrompt { get => _negativePrompt; set => _negativePrompt = value ?? ""; }
     public long Seed { get; set; }
     public int Steps { get; set; }
     public double CfgScale { get; set; }
-    public string Sampler { get; set; } = "";
-    public string ScheduleType { get; set; } = "";
+    public string Sampler { get => _sampler; set => _sampler = value ?? ""; }
+    public string ScheduleType { get => _scheduleType; set => _scheduleType = value ?? ""; }
     public int Width { get; set; }
     public int Height { get; set; }
     public string? Model { get; set; }
@@ -46,6 +48,8 @@ public sealed class GalleryImage
 
     /// <summary>Set by reconciliation when the row's file is gone.</summary>
     public bool Missing { get; set; }
+
+    private string _prompt = "", _negativePrompt = "", _sampler = "", _scheduleType = "";
 
     [BsonIgnore] public string Key => Id.ToString();
     [BsonIgnore] public string SizeText => $"{Width}x{Height}";

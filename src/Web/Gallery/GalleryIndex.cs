@@ -118,8 +118,11 @@ public sealed class GalleryIndex(GalleryDatabase db)
     public GalleryPage Query(GalleryQuery query)
     {
         var pageSize = Math.Clamp(query.PageSize, 1, GalleryQuery.MaxPageSize);
-        var words = PromptWords.Tokenize(query.Search);
-        var fact = DrivingFact(query, words);
+        var search = GallerySearch.Parse(query.Search);
+        var words = search.Words;
+        // model: and sampler: in the search box narrow through the same keys as the filter menus.
+        var keyed = query with { Model = query.Model ?? search.Model, Sampler = query.Sampler ?? search.Sampler };
+        var fact = DrivingFact(keyed, words);
         var descending = query.Sort == GallerySort.Newest;
 
         var lo = query.FromUtc is { } from ? ImageIds.Lowest(from) : MinId;
@@ -138,12 +141,12 @@ public sealed class GalleryIndex(GalleryDatabase db)
         var exhausted = false;
         while (results.Count < pageSize && !exhausted && lo <= hi)
         {
-            var candidates = fact is null ? ScanImages(lo, hi, descending, batch) : ScanKeys(fact, RequiredFacts(query, words, fact), lo, hi, descending, batch);
+            var candidates = fact is null ? ScanImages(lo, hi, descending, batch) : ScanKeys(fact, RequiredFacts(keyed, words, fact), lo, hi, descending, batch);
             exhausted = candidates.Count < batch;
             foreach (var image in candidates)
             {
                 if (image.Id == exclude) continue;
-                if (!query.Matches(image, words)) continue;
+                if (!query.Matches(image, words) || !search.Matches(image)) continue;
                 results.Add(image);
                 if (results.Count == pageSize) break;
             }

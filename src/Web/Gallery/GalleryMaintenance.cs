@@ -134,8 +134,9 @@ public sealed class GalleryMaintenance(GalleryIndex index, GalleryFiles files, T
         {
             var path = files.FullPath(file);
             var bytes = File.ReadAllBytes(path);
-            var metadata = EmbeddedMetadata.From(PngTextChunks.Read(new MemoryStream(bytes)));
-            using var image = Image.Load<Rgb24>(bytes);
+            var probe = SafeImage.Probe(bytes);
+            var metadata = EmbeddedMetadata.From(probe.Texts);
+            using var image = SafeImage.Decode(bytes, probe);
             var thumb = thumbnails.Make(ObjectId.Empty, image);
             return new PreparedFile(metadata, File.GetLastWriteTimeUtc(path), bytes.Length, image.Width, image.Height,
                 id => new GalleryThumbnail { Id = id, Data = thumb.Data, ContentType = thumb.ContentType });

@@ -77,6 +77,8 @@ public sealed class GalleryPrefill(GalleryIndex index, GalleryStore store)
         Width = p.Width > 0 ? p.Width : null,
         Height = p.Height > 0 ? p.Height : null,
         Strength = p.Strength ?? 0.75,
+        ClipSkip = p.ClipSkip is >= GenerationLimits.MinClipSkip and <= GenerationLimits.MaxClipSkip ? p.ClipSkip : 1,
+        Emphasis = GenerationLimits.EmphasisModes.Contains(p.Emphasis) ? p.Emphasis : "Original",
     };
 
     private static ImageParameters RowParameters(GalleryImage row) => new()

@@ -1,6 +1,7 @@
 using LiteDB;
 using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Pipelines;
+using SdBlazor.Web.Sharing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -73,7 +74,7 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
     public ImportPreview Inspect(byte[] bytes)
     {
         var upload = validator.Validate(bytes);
-        return new ImportPreview(upload.Format, upload.Width, upload.Height, ReadMetadata(bytes, upload.Format));
+        return new ImportPreview(upload.Format, upload.Width, upload.Height, EmbeddedMetadata.From(upload.Probe.Texts));
     }
 
     /// <summary>
@@ -84,8 +85,8 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
     public async Task<GalleryImage> ImportAsync(byte[] bytes, string? account = null, CancellationToken ct = default)
     {
         var upload = validator.Validate(bytes);
-        var metadata = ReadMetadata(bytes, upload.Format);
-        using var image = Decode(bytes, upload.Format);
+        var metadata = EmbeddedMetadata.From(upload.Probe.Texts);
+        using var image = Decode(bytes, upload);
 
         var created = GalleryRows.TruncateToMilliseconds(time.GetUtcNow().UtcDateTime);
         var id = ImageIds.New(created);
@@ -173,14 +174,17 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
         if (restored.Count > 0) Changed?.Invoke(new(GalleryChangeKind.Restored, restored));
     }
 
-    /// <summary>Deletes trashed images for good (files and rows); only those trashed before <paramref name="trashedBeforeUtc"/> when given.</summary>
-    public int EmptyTrash(DateTime? trashedBeforeUtc = null)
+    /// <summary>
+    /// Deletes trashed images for good (files and rows); only those trashed before <paramref name="trashedBeforeUtc"/>
+    /// when given, and only those <paramref name="scope"/> sees (a member empties their own trash, not the owner's).
+    /// </summary>
+    public int EmptyTrash(DateTime? trashedBeforeUtc = null, AccountScope? scope = null)
     {
         var deleted = new List<ObjectId>();
         string? cursor = null;
         do
         {
-            var page = index.Query(new GalleryQuery { Trash = true, After = cursor, PageSize = GalleryQuery.MaxPageSize });
+            var page = index.Query(new GalleryQuery { Trash = true, After = cursor, PageSize = GalleryQuery.MaxPageSize }.Within(scope ?? AccountScope.Everything));
             foreach (var row in page.Items.Where(r => trashedBeforeUtc is null || r.TrashedUtc < trashedBeforeUtc))
             {
                 files.Delete(row.FileName);
@@ -215,27 +219,15 @@ public sealed class GalleryStore(GalleryIndex index, GalleryFiles files, Thumbna
 
     private GalleryImage Require(ObjectId id) => index.Get(id) ?? throw new GalleryInputException($"Image {id} is not in the gallery.");
 
-    private static EmbeddedMetadata ReadMetadata(byte[] bytes, UploadFormat format)
+    private static Image<Rgb24> Decode(byte[] bytes, ValidatedUpload upload)
     {
         try
         {
-            return EmbeddedMetadata.From(PngTextChunks.Read(new MemoryStream(bytes)));
+            return SafeImage.Decode(bytes, upload.Probe);
         }
-        catch (Exception ex) when (ex is ImageFormatException or NotSupportedException or ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        catch (ImageFormatException ex)
         {
-            throw new GalleryInputException($"The {format} file's metadata is damaged ({ex.Message}).", ex);
-        }
-    }
-
-    private static Image<Rgb24> Decode(byte[] bytes, UploadFormat format)
-    {
-        try
-        {
-            return Image.Load<Rgb24>(bytes);
-        }
-        catch (Exception ex) when (ex is ImageFormatException or NotSupportedException or ArgumentException or IndexOutOfRangeException or InvalidOperationException)
-        {
-            throw new GalleryInputException($"The {format} file is damaged and cannot be decoded ({ex.Message}).", ex);
+            throw new GalleryInputException($"The {upload.Format} file is damaged and cannot be decoded ({ex.Message}).", ex);
         }
     }
 }

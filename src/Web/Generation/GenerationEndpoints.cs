@@ -22,18 +22,20 @@ public static class GenerationEndpoints
         var jobs = app.MapGroup("/api/jobs").RequireAuthorization(SharingPolicies.Member);
         jobs.MapGet("/", (HttpContext http, GenerationQueue queue, Microsoft.Extensions.Options.IOptions<GenerationOptions> options) =>
             Results.Ok(queue.List(options.Value.RecentJobsShown, http.User.Scope()).Select(j => Snapshot.Of(j, queue))));
-        jobs.MapPost("/", (GenerationRequest request, HttpContext http, GenerationQueue queue) =>
+        jobs.MapPost("/", async (HttpContext http, GenerationQueue queue) =>
         {
+            var (request, problem) = await JobRequestReader.ReadAsync(http);
+            if (problem is not null) return problem;
             try
             {
-                var job = queue.Enqueue(request, owner: "rest", account: http.User.Scope().AccountForNewItems);
+                var job = queue.Enqueue(request!, owner: "rest", account: http.User.Scope().AccountForNewItems);
                 return Results.Created($"/api/jobs/{job.Id}", Snapshot.Of(job, queue));
             }
             catch (GenerationValidationException ex)
             {
                 return Results.Problem(ex.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Invalid generation request");
             }
-        });
+        }).Accepts<GenerationRequest>("application/json");
         jobs.MapGet("/{id}", (string id, HttpContext http, GenerationQueue queue) =>
             queue.Get(id, http.User.Scope()) is { } job ? Results.Ok(Snapshot.Of(job, queue)) : Results.NotFound());
         jobs.MapDelete("/{id}", (string id, HttpContext http, GenerationQueue queue) =>

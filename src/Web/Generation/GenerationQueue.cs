@@ -16,19 +16,23 @@ public sealed class GenerationQueue
 {
     private readonly object _gate = new();
     private readonly ILiteCollection<Job> _jobs;
-    private readonly ILiteStorage<string> _initImages;
+    private readonly QueueDatabase _database;
+    private readonly InitImageFiles _inputs;
     private readonly Channel<bool> _wakeUp = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly SubmissionValidator _validator;
     private readonly RunningJobs _running;
     private readonly JobNotifier _notifier;
 
-    public GenerationQueue(QueueDatabase database, SubmissionValidator validator, RunningJobs running, JobNotifier notifier)
+    public GenerationQueue(QueueDatabase database, InitImageFiles inputs, SubmissionValidator validator, RunningJobs running, JobNotifier notifier)
     {
+        _database = database;
+        _inputs = inputs;
         _jobs = database.Database.GetCollection<Job>("jobs");
         _jobs.EnsureIndex(j => j.Status);
         _jobs.EnsureIndex(j => j.Order);
         _jobs.EnsureIndex(j => j.Account);
-        _initImages = database.Database.GetStorage<string>("initFiles", "initChunks");
+        MoveInlineInitImagesToFiles();
+        DeleteUnneededInitImages();
         _validator = validator;
         _running = running;
         _notifier = notifier;
@@ -41,7 +45,7 @@ public sealed class GenerationQueue
     public Job Enqueue(GenerationRequest request, string? owner = null, string? id = null, string? resubmittedFrom = null,
         string? parentImageId = null, string? account = null)
     {
-        var errors = _validator.Validate(request);
+        var errors = _validator.Validate(request, owner: account is null);
         if (errors.Count > 0) throw new GenerationValidationException(string.Join(" ", errors));
 
         var job = new Job
@@ -60,11 +64,7 @@ public sealed class GenerationQueue
         lock (_gate)
         {
             if (_jobs.Exists(j => j.Id == job.Id)) throw new GenerationValidationException($"Job id '{job.Id}' is already in use.");
-            if (request.InitImage is { } init)
-            {
-                using var stream = new MemoryStream(init, writable: false);
-                _initImages.Upload(job.Id, "init", stream);
-            }
+            if (request.InitImage is { } init) _inputs.Write(job.Id, init);
             job.Order = (_jobs.Query().OrderByDescending(j => j.Order).FirstOrDefault()?.Order ?? 0) + 1;
             _jobs.Insert(job);
             position = PositionOfLocked(job);
@@ -99,15 +99,21 @@ public sealed class GenerationQueue
     public async ValueTask WaitForWorkAsync(CancellationToken cancellationToken) =>
         await _wakeUp.Reader.ReadAsync(cancellationToken);
 
-    public void Complete(string id, IReadOnlyList<string> imageIds, GenerationSummary summary) =>
+    /// <summary>Records the saved result; the job's init image is deleted now (the result is safe, and the queue keeps no inputs of done jobs).</summary>
+    public void Complete(string id, IReadOnlyList<string> imageIds, GenerationSummary summary)
+    {
         Update(id, j => { j.Status = JobStatus.Completed; j.ImageIds = [.. imageIds]; j.Result = summary; });
+        _inputs.Delete(id);
+    }
 
     public void Fail(string id, string reason) => Update(id, j => { j.Status = JobStatus.Failed; j.Error = reason; });
 
-    public void MarkCancelled(string id) => Update(id, j => j.Status = JobStatus.Cancelled);
+    /// <param name="imageIds">Images finished before the cancel (kept, as A1111 keeps them).</param>
+    public void MarkCancelled(string id, IReadOnlyList<string>? imageIds = null, GenerationSummary? summary = null) =>
+        Update(id, j => { j.Status = JobStatus.Cancelled; j.ImageIds = [.. imageIds ?? []]; j.Result = summary; });
 
-    public void MarkInterrupted(string id) =>
-        Update(id, j => { j.Status = JobStatus.Interrupted; j.Error = "The server stopped while this job was running."; });
+    public void MarkInterrupted(string id, IReadOnlyList<string>? imageIds = null) =>
+        Update(id, j => { j.Status = JobStatus.Interrupted; j.ImageIds = [.. imageIds ?? []]; j.Error = "The server stopped while this job was running."; });
 
     /// <summary>At start-up: jobs left Running by a process that died become Interrupted (they can be resubmitted).</summary>
     public int MarkAbandonedRunsInterrupted()
@@ -196,7 +202,15 @@ public sealed class GenerationQueue
     {
         var job = Get(id, scope) ?? throw new GenerationValidationException($"Job '{id}' does not exist.");
         if (!job.Status.IsFinished()) throw new GenerationValidationException($"Job '{id}' is still {job.Status.ToString().ToLowerInvariant()}.");
-        var request = job.HasInitImage ? job.Request with { InitImage = ReadInitImage(id) } : job.Request;
+        var request = job.Request;
+        if (job.HasInitImage)
+        {
+            request = request with
+            {
+                InitImage = ReadInitImage(id) ?? throw new GenerationValidationException(
+                    $"Job '{id}' completed and its init image was deleted with it; start img2img again from the image."),
+            };
+        }
         return Enqueue(request, owner, newId, resubmittedFrom: id, parentImageId: job.ParentImageId, account: job.Account);
     }
 
@@ -242,12 +256,41 @@ public sealed class GenerationQueue
 
     private int PositionOfLocked(Job job) => _jobs.Count(j => j.Status == JobStatus.Queued && j.Order <= job.Order);
 
-    private byte[]? ReadInitImage(string id)
+    private byte[]? ReadInitImage(string id) => _inputs.Read(id);
+
+    /// <summary>
+    /// Queue files from before init images were files keep them in LiteDB file storage: move each one still needed
+    /// (job not completed) to a file, drop the storage and compact the database once.
+    /// </summary>
+    private void MoveInlineInitImagesToFiles()
     {
-        if (!_initImages.Exists(id)) return null;
-        using var buffer = new MemoryStream();
-        _initImages.Download(id, buffer);
-        return buffer.ToArray();
+        var db = _database.Database;
+        if (!db.CollectionExists("initFiles")) return;
+        var storage = db.GetStorage<string>("initFiles", "initChunks");
+        foreach (var file in storage.FindAll().ToList())
+        {
+            var job = _jobs.FindById(file.Id);
+            if (job is not null && job.Status != JobStatus.Completed && !_inputs.Exists(file.Id))
+            {
+                using var buffer = new MemoryStream();
+                storage.Download(file.Id, buffer);
+                _inputs.Write(file.Id, buffer.ToArray());
+            }
+            storage.Delete(file.Id);
+        }
+        db.DropCollection("initFiles");
+        db.DropCollection("initChunks");
+        db.Rebuild();
+    }
+
+    /// <summary>At start-up: inputs whose job completed (a crash between saving and deleting) or is gone.</summary>
+    private void DeleteUnneededInitImages()
+    {
+        foreach (var name in _inputs.FileNames())
+        {
+            var id = Path.GetFileNameWithoutExtension(name);
+            if (_jobs.FindById(id) is null or { Status: JobStatus.Completed }) _inputs.Delete(id);
+        }
     }
 
     private void Update(string id, Action<Job> change)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using SdBlazor.Shared;
 using SdBlazor.Shared.Hubs;
 using SdBlazor.Web.Hubs;
@@ -11,11 +12,19 @@ public static class GenerationServiceCollectionExtensions
     {
         services.AddOptions<GenerationOptions>().BindConfiguration(GenerationOptions.Section)
             .Validate(o => o.PreviewEveryNSteps >= 0, "Generation:PreviewEveryNSteps must be 0 (off) or more.")
+            .Validate(o => o.MemoryBudgetBytes >= 0 && o.MemberMemoryBudgetBytes >= 0 && o.MemoryBudgetPercent is > 0 and <= 100
+                && o.MemberMemoryBudgetPercent is > 0 and <= 100, "Generation:MemoryBudget* must be positive (percentages 1 to 100; 0 bytes: automatic).")
+            .Validate(o => o.MinFreeDiskBytes >= 0, "Generation:MinFreeDiskBytes must be 0 or more.")
+            .Validate(o => o.DiskRecheckInterval > TimeSpan.Zero, "Generation:DiskRecheckInterval must be positive.")
             .ValidateOnStart();
         services.AddSingleton<QueueDatabase>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<PreviewStore>();
         services.AddSingleton<JobNotifier>();
+        services.AddSingleton<PromptTokenCounter>();
+        services.AddSingleton<MemoryAdmission>();
+        services.AddSingleton<InitImageFiles>();
+        services.TryAddSingleton<IDiskSpace, DataFolderDiskSpace>();
         services.AddSingleton<SubmissionValidator>();
         services.AddSingleton<GenerationQueue>();
         services.AddHostedService<GenerationWorker>();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -25,7 +26,11 @@ public static class SharingServiceCollectionExtensions
         services.AddOptions<SharingOptions>().BindConfiguration(SharingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SharingDatabase>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<VerifiedCredentials>();
+        services.AddSingleton<LoginSessions>();
         services.AddSingleton<AccountStore>();
+        services.AddHttpContextAccessor();
         services.AddSingleton<SetupGate>();
         services.AddSingleton<ShareStore>();
         services.AddSingleton<ShareAccess>();
@@ -35,6 +40,8 @@ public static class SharingServiceCollectionExtensions
         // TryAdd: a test (or a later feature) that registers its own credentials keeps them.
         services.TryAddSingleton<ISdApiCredentials, SdApiAccountCredentials>();
         services.AddSharingAuthentication();
+        // After AddInteractiveServerComponents (Program.cs), so that this provider replaces the framework's.
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidation>();
         services.AddSharingRateLimits();
         services.AddSingleton<GenerationRateLimitHubFilter>();
         services.Configure<HubOptions>(o => o.AddFilter<GenerationRateLimitHubFilter>());
@@ -62,6 +69,10 @@ public static class SharingServiceCollectionExtensions
         var listen = new ListenAddresses(configuredUrls, options, folder.Path, endpoints.Provider);
         builder.Services.AddSingleton(_ => listen); // a factory, so that the container disposes it
         builder.Services.AddSingleton<LanModeSwitch>();
+        // Detailed circuit errors send exception messages to the browser: only for a developer whose app nobody else
+        // can reach (Development and LAN mode off at start; LAN mode switched on later keeps them off too).
+        var detailedErrorsAllowed = builder.Environment.IsDevelopment() && !listen.LanRequested;
+        builder.Services.PostConfigure<CircuitOptions>(o => o.DetailedErrors &= detailedErrorsAllowed);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
@@ -107,6 +118,12 @@ public static class SharingServiceCollectionExtensions
         app.UseMiddleware<SetupGateMiddleware>();
         app.UseAuthorization();
         app.UseRateLimiter();
+
+        // Before Kestrel starts: LAN endpoints exist only once an owner password does (set-up opens them at once).
+        var listenAddresses = app.Services.GetRequiredService<ListenAddresses>();
+        var accounts = app.Services.GetRequiredService<AccountStore>();
+        listenAddresses.AllowLan(accounts.HasOwner());
+        accounts.Changed += () => listenAddresses.AllowLan(accounts.HasOwner());
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {

@@ -22,6 +22,8 @@ public sealed record TinyModelOptions
     public string? LatentPreviewJson { get; init; }
     /// <summary>Adds this many chained 512×512 MatMuls to the UNet (result × 0), to make one run slow enough to abort mid-way.</summary>
     public int SlowUNetMatMuls { get; init; }
+    /// <summary>The UNet's token axis is symbolic ("sequence"), as in diffusers exports: long prompts reach it as 77 × chunks.</summary>
+    public bool DynamicTokens { get; init; }
 }
 
 /// <summary>
@@ -100,7 +102,7 @@ public static class TinyModel
         var b = new OnnxBuilder()
             .Input("sample", FloatType(o), "batch", 4, "height", "width")
             .Input("timestep", o.Int64Timestep ? Int64Type : (o.Float16 ? Float16 : Float), timestepDims)
-            .Input("encoder_hidden_states", FloatType(o), "batch", 77, Hidden)
+            .Input("encoder_hidden_states", FloatType(o), "batch", o.DynamicTokens ? "sequence" : 77, Hidden)
             .Output("out_sample", FloatType(o), "batch", 4, "height", "width");
         var sample = ToFloat(b, o.Float16, "sample");
         var hidden = ToFloat(b, o.Float16, "encoder_hidden_states");

@@ -25,7 +25,7 @@ public sealed class BruteForceTests
         using var right = await SharingFactory.LoginAsync(client, "member", SharingFactory.Password);
         Assert.Equal(HttpStatusCode.TooManyRequests, right.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/gallery")).StatusCode);
-        Assert.NotNull(app.Accounts.Find("member")!.LockedUntilUtc);
+        Assert.True(app.Accounts.IsLockedForRemoteLogins("member"));
 
         // HTTP Basic goes through the same lockout.
         var api = app.NewClient();

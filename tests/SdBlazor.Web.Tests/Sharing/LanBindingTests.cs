@@ -161,6 +161,9 @@ public sealed class LanBindingTests(ITestOutputHelper output)
             LanPreference.Save(folder, true);
             var restarted = new ListenAddresses(null, new SharingOptions(), folder, endpoints);
             Assert.True(restarted.LanRequested);
+            // Requested, but no LAN endpoint until the app says an owner password exists.
+            Assert.Equal(["http://localhost:5080"], restarted.Urls);
+            restarted.AllowLan(true);
             Assert.Equal(restarted.Urls.Count, endpoints.GetChildKeys([], "Kestrel:Endpoints").Count());
             foreach (var address in LanAddresses.MachineAddresses())
                 Assert.Contains(restarted.Urls, u => u.Contains(address.ToString(), StringComparison.Ordinal));

@@ -8,14 +8,14 @@ public static class Chromium
     public const string ExecutablePath = "/usr/bin/chromium";
 
     /// <summary>Headless, no sandbox (containers), nothing that reaches the network on its own.</summary>
-    public static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright, params string[] extraArgs)
     {
         Assert.True(File.Exists(ExecutablePath), $"{ExecutablePath} is missing: install Debian's chromium (scripts/test.sh does).");
         return playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = ExecutablePath,
             Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", .. extraArgs],
         });
     }
 }

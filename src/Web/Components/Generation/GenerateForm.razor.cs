@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.AspNetCore.Components.Web;
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
+using SdBlazor.Web.Api.Extras;
+using SdBlazor.Web.Generation;
 
 namespace SdBlazor.Web.Components.Generation;
 
@@ -27,6 +29,22 @@ public partial class GenerateForm
     [Parameter] public long? LastSeed { get; set; }
 
     [Parameter] public EventCallback<GenerationRequest> OnGenerate { get; set; }
+
+    /// <summary>Counts a prompt's tokens for the chosen model (prompt, model, emphasis, steps); null: no counter shown.</summary>
+    [Parameter] public Func<string, string?, string, int, PromptTokenCount?>? CountTokens { get; set; }
+
+    /// <summary>Saved styles (styles.csv) offered in the styles picker.</summary>
+    [Parameter] public IReadOnlyList<PromptStyle> Styles { get; set; } = [];
+
+    private PromptTokenCount? PromptTokens => CountTokens?.Invoke(Model.Prompt, Model.Model, Model.Emphasis, Model.Steps);
+    private PromptTokenCount? NegativeTokens => CountTokens?.Invoke(Model.NegativePrompt, Model.Model, Model.Emphasis, Model.Steps);
+    // What each number may be, under its field until a wrong value replaces it with the validator's message.
+    private static readonly string StepsHelp = $"{GenerationLimits.MinSteps}–{GenerationLimits.MaxSteps}";
+    private static readonly string CfgHelp = $"{GenerationLimits.MinCfgScale}–{GenerationLimits.MaxCfgScale}";
+    private static readonly string SizeHelp = $"multiple of {GenerationLimits.SizeMultiple}, {GenerationLimits.MinSize}–{GenerationLimits.MaxSize}";
+    private static readonly string BatchCountHelp = $"1–{GenerationLimits.MaxBatchCount} runs";
+    private static readonly string BatchSizeHelp = $"1–{GenerationLimits.MaxBatchSize} images per run";
+    private static readonly string StrengthHelp = $"{GenerationLimits.MinStrength}–{GenerationLimits.MaxStrength}: how far from the init image";
 
     private static IEnumerable<string> Presets => [NativePreset, .. FixedPresets];
 
@@ -79,10 +97,11 @@ public partial class GenerateForm
         Recheck();
     }
 
+    // Only -1 means random (A1111): another negative number is a mistake the validator flags, not a silent "random".
     private void OnSeedTyped(long seed)
     {
         Model.Seed = seed;
-        Model.SeedMode = seed < 0 ? SeedMode.Random : SeedMode.Fixed;
+        Model.SeedMode = seed == -1 ? SeedMode.Random : SeedMode.Fixed;
         Recheck();
     }
 
@@ -129,7 +148,24 @@ public partial class GenerateForm
         Recheck();
         _showSummary = _errors.Count > 0;
         if (_errors.Count > 0) return;
-        await OnGenerate.InvokeAsync(Model.ToRequest(LastSeed));
+        await OnGenerate.InvokeAsync(WithStyles(Model.ToRequest(LastSeed)));
+    }
+
+    /// <summary>The chosen styles merged into the prompts, as A1111 does at generation (the text fields stay as typed).</summary>
+    private GenerationRequest WithStyles(GenerationRequest request)
+    {
+        var chosen = Model.Styles.Select(name => Styles.FirstOrDefault(s => s.Name == name)).OfType<PromptStyle>().ToList();
+        if (chosen.Count == 0) return request;
+        return request with
+        {
+            Prompt = PromptStyleStore.Apply(request.Prompt, chosen.Select(s => s.Prompt)),
+            NegativePrompt = PromptStyleStore.Apply(request.NegativePrompt, chosen.Select(s => s.NegativePrompt)),
+        };
+    }
+
+    private void OnStylesChosen(IEnumerable<string>? names)
+    {
+        Model.Styles = names?.ToList() ?? [];
     }
 
     private void Recheck() => _errors = GenerationRequestValidator.Validate(Model.ToRequest(LastSeed));

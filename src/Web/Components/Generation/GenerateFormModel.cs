@@ -32,6 +32,15 @@ public sealed class GenerateFormModel
     public string? ParentImageId { get; set; }
     public double Strength { get; set; } = 0.75;
 
+    /// <summary>A1111's "Clip skip" (<c>CLIP_stop_at_last_layers</c>).</summary>
+    public int ClipSkip { get; set; } = 1;
+
+    /// <summary>A1111's <c>emphasis</c> mode; "None" makes brackets literal text.</summary>
+    public string Emphasis { get; set; } = "Original";
+
+    /// <summary>Names of saved styles (styles.csv) applied to the prompts on submit, in order.</summary>
+    public IReadOnlyCollection<string> Styles { get; set; } = [];
+
     /// <summary>Fills the form from a request (gallery "use these settings" / "img2img from this"); a set seed becomes Fixed.</summary>
     public void Fill(GenerationRequest request, string? parentImageId = null)
     {
@@ -52,6 +61,8 @@ public sealed class GenerateFormModel
         InitImageName = request.InitImage is null ? null : "from gallery";
         ParentImageId = request.InitImage is null ? null : parentImageId;
         Strength = request.Strength;
+        ClipSkip = request.ClipSkip;
+        Emphasis = request.Emphasis;
     }
 
     /// <param name="lastSeed">The resolved seed of the last finished job (for "reuse last").</param>
@@ -76,5 +87,7 @@ public sealed class GenerateFormModel
         BatchSize = BatchSize,
         InitImage = InitImage,
         Strength = Strength,
+        ClipSkip = ClipSkip,
+        Emphasis = Emphasis,
     };
 }

@@ -15,6 +15,14 @@ public sealed class GenerationSession
     public GenerationSummary? ResultParameters { get; private set; }
     public long? LastSeed { get; private set; }
 
+    /// <summary>A job already running when this page opened (a reload, a second tab): shown as if started here.</summary>
+    public void Adopt(string jobId)
+    {
+        if (ActiveJobId is not null) return;
+        ActiveJobId = jobId;
+        Progress = null;
+    }
+
     public (string Text, bool IsError)? Apply(JobEvent e)
     {
         switch (e)
@@ -35,6 +43,12 @@ public sealed class GenerationSession
             case JobFailedEvent failed:
                 EndIfActive(e.JobId);
                 return (failed.Reason, true);
+            case JobCancelledEvent { ImageIds.Length: > 0 } cancelled:
+                EndIfActive(e.JobId);
+                ResultImageIds = cancelled.ImageIds;
+                ResultParameters = cancelled.Parameters;
+                if (cancelled.Parameters is { } kept) LastSeed = kept.Seed;
+                return ($"Generation cancelled; the {cancelled.ImageIds.Length} finished image(s) are kept.", false);
             case JobCancelledEvent:
                 EndIfActive(e.JobId);
                 return ("Generation cancelled.", false);

@@ -10,8 +10,9 @@ public sealed class Account
     /// <summary>ASP.NET Core Identity's PBKDF2 hash format; never the password.</summary>
     public string PasswordHash { get; set; } = "";
     public DateTime CreatedUtc { get; set; }
-    public int FailedLogins { get; set; }
-    public DateTime? LockedUntilUtc { get; set; }
+
+    /// <summary>Set by the owner: this account's requests are not rate limited.</summary>
+    public bool Trusted { get; set; }
     public DateTime? LastLoginUtc { get; set; }
 }
 

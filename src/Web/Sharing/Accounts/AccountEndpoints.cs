@@ -1,16 +1,20 @@
-using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Antiforgery;
 using SdBlazor.Web.Sharing.Auth;
 
 namespace SdBlazor.Web.Sharing.Accounts;
 
 public static class AccountEndpoints
 {
-    /// <summary>Login, setup and invites are pages (static forms with antiforgery); logging out is a POST.</summary>
+    /// <summary>Login, setup, invites and password changes are pages (static forms with antiforgery); logging out is a POST.</summary>
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/logout", async (HttpContext http) =>
+        // The form carries an antiforgery token like every other form. The framework checks tokens only for endpoints
+        // that bind form fields, and this one binds none, hence the explicit check.
+        app.MapPost("/logout", async (HttpContext http, IAntiforgery antiforgery) =>
         {
-            await http.SignOutAsync(SharingAuthentication.CookieScheme);
+            if (!await antiforgery.IsRequestValidAsync(http))
+                return Results.Problem("The logout form's antiforgery token is missing or invalid; reload the page.", statusCode: StatusCodes.Status400BadRequest);
+            await CookieLogins.SignOutAsync(http);
             return Results.Redirect("/login");
         }).RequireAuthorization(SharingPolicies.Viewer).ExcludeFromDescription();
         return app;

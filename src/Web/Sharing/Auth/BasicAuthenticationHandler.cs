@@ -9,7 +9,8 @@ namespace SdBlazor.Web.Sharing.Auth;
 
 /// <summary>
 /// HTTP Basic with an owner or member account, for A1111-style API clients (<c>--api-auth</c>). Goes through the
-/// same lockout as the login page, and the rate limiter counts these attempts too.
+/// same throttle as the login page; a correct name and password are remembered for a short while (hashed), so
+/// clients that send them with every request cost one password hash, not one per request.
 /// </summary>
 public sealed class BasicAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions, ILoggerFactory logger, UrlEncoder encoder, AccountStore accounts)
@@ -18,7 +19,7 @@ public sealed class BasicAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!TryRead(Request.Headers.Authorization.ToString(), out var user, out var password)) return Task.FromResult(AuthenticateResult.NoResult());
-        var result = accounts.VerifyLogin(user, password);
+        var result = accounts.VerifyApiLogin(user, password, LoginOrigin.Of(Context));
         if (result.Outcome != LoginOutcome.Success) return Task.FromResult(AuthenticateResult.Fail("Incorrect username or password"));
         if (result.Account!.Role < SharingRole.Member) return Task.FromResult(AuthenticateResult.Fail("Viewers cannot use the API"));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(SharingClaims.For(result.Account, Scheme.Name), Scheme.Name)));

@@ -84,13 +84,16 @@ public static class SharingAuthentication
         return Task.CompletedTask;
     }
 
-    // A deleted account, or one whose role changed, loses its existing logins at once.
+    // A deleted account, or one whose role changed, loses its existing logins at once; so does a cookie whose
+    // session ended (logged out, or the password changed elsewhere), even if someone kept a copy of it.
     private static Task ValidateAccountStillExists(CookieValidatePrincipalContext context)
     {
-        var accounts = context.HttpContext.RequestServices.GetRequiredService<AccountStore>();
+        var services = context.HttpContext.RequestServices;
         var principal = context.Principal;
-        var account = principal is null ? null : accounts.Find(principal.AccountId());
-        if (account is null || principal!.Role() != account.Role) context.RejectPrincipal();
+        var account = principal is null ? null : services.GetRequiredService<AccountStore>().Find(principal.AccountId());
+        if (account is null || principal!.Role() != account.Role
+            || !services.GetRequiredService<LoginSessions>().IsValid(principal!.SessionToken(), account.Id))
+            context.RejectPrincipal();
         return Task.CompletedTask;
     }
 }

@@ -8,22 +8,34 @@ public static class SharingClaims
     /// <summary>Marks the owner recognised by being on this machine (no cookie, nothing to log out of).</summary>
     public const string LocalOwnerType = "sdblazor:local-owner";
 
-    public static ClaimsPrincipal For(Account account, string authenticationType) => new(new ClaimsIdentity(
+    /// <summary>The login session (see <see cref="LoginSessions"/>) a cookie belongs to.</summary>
+    public const string SessionType = "sdblazor:session";
+
+    /// <summary>
+    /// The account id of the local owner before an owner account exists. Not a possible user name ('@'), so that no
+    /// member can ever be taken for the owner, nor manage what the owner made then.
+    /// </summary>
+    public const string OwnerWithoutAccountId = "@owner";
+
+    public static ClaimsPrincipal For(Account account, string authenticationType, string? session = null) => new(new ClaimsIdentity(
     [
         new Claim(ClaimTypes.NameIdentifier, account.Id),
         new Claim(ClaimTypes.Name, account.UserName),
         new Claim(ClaimTypes.Role, account.Role.ToString()),
+        .. session is null ? Array.Empty<Claim>() : [new Claim(SessionType, session)],
     ], authenticationType));
 
     public static ClaimsPrincipal LocalOwner(string? ownerName) => new(new ClaimsIdentity(
     [
-        new Claim(ClaimTypes.NameIdentifier, AccountStore.Normalize(ownerName ?? "owner")),
+        new Claim(ClaimTypes.NameIdentifier, ownerName is null ? OwnerWithoutAccountId : AccountStore.Normalize(ownerName)),
         new Claim(ClaimTypes.Name, ownerName ?? "owner"),
         new Claim(ClaimTypes.Role, nameof(SharingRole.Owner)),
         new Claim(LocalOwnerType, "true"),
     ], SharingAuthentication.LoopbackScheme));
 
     public static bool IsLocalOwner(this ClaimsPrincipal user) => user.HasClaim(c => c.Type == LocalOwnerType);
+
+    public static string? SessionToken(this ClaimsPrincipal user) => user.FindFirstValue(SessionType);
 
     public static string AccountId(this ClaimsPrincipal user) => user.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
 

@@ -34,10 +34,26 @@ public sealed class ListenAddresses : IDisposable
 
     private void OnAddressChanged(object? sender, EventArgs e)
     {
-        lock (_lock) if (LanRequested) Apply();
+        lock (_lock) if (LanRequested && LanAllowed) Apply();
     }
 
     public bool LanRequested { get; private set; }
+
+    /// <summary>
+    /// False until an owner password exists (the app says so through <see cref="AllowLan"/>): before that, whoever
+    /// reached the port from the network could claim the app, so <c>--lan</c> (or the saved choice) opens no LAN socket.
+    /// </summary>
+    public bool LanAllowed { get; private set; }
+
+    public void AllowLan(bool allowed)
+    {
+        lock (_lock)
+        {
+            if (allowed == LanAllowed) return;
+            LanAllowed = allowed;
+            Apply();
+        }
+    }
 
     /// <summary>The URLs Kestrel is told to bind (port 0 stays 0 here: <see cref="LanAddresses"/> reads the bound ones).</summary>
     public IReadOnlyList<string> Urls { get; private set; } = [];
@@ -61,9 +77,10 @@ public sealed class ListenAddresses : IDisposable
 
     private void Apply()
     {
-        var https = LanRequested && _options.Https;
+        var lan = LanRequested && LanAllowed;
+        var https = lan && _options.Https;
         if (https) Certificate ??= LanCertificate.LoadOrCreate(_dataPath);
-        var urls = Decide(_configuredUrls, _options, LanRequested, https, LanRequested ? LanAddresses.MachineAddresses() : []);
+        var urls = Decide(_configuredUrls, _options, lan, https, lan ? LanAddresses.MachineAddresses() : []);
         if (urls.SequenceEqual(Urls)) return;
         Urls = urls;
         _endpoints.Set(Urls);

@@ -4,7 +4,10 @@ namespace SdBlazor.Web.Sharing.Protection;
 /// Same-origin only for anything that changes state or opens a socket: hub and circuit connections (cross-site
 /// WebSocket hijacking) and every non-GET request (CSRF; the local owner is recognised without a cookie, so
 /// SameSite cookies alone would not protect them). Browsers always send Origin or Sec-Fetch-Site on these
-/// requests; non-browser clients send neither and must authenticate anyway.
+/// requests; non-browser clients send neither and must authenticate anyway. "Origin: null" is refused: this
+/// app's pages send their real origin (Referrer-Policy same-origin), so null comes from elsewhere, e.g. a sandboxed
+/// cross-site frame. Forms carry antiforgery tokens as well: over plain HTTP on a LAN, Chromium sends no
+/// Sec-Fetch-* headers, so Origin is the only browser-set signal here.
 /// </summary>
 public sealed class OriginCheckMiddleware(RequestDelegate next, ILogger<OriginCheckMiddleware> logger)
 {

@@ -24,7 +24,10 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
             headers.ContentSecurityPolicy = context.Request.Path.StartsWithSegments("/scalar") ? ApiPagePolicy : ContentSecurityPolicy;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "no-referrer";
+            // same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on this app's own form
+            // posts, which the origin check must refuse (a sandboxed cross-site page sends null too). Other sites
+            // still learn nothing of the path (share tokens are in paths).
+            headers["Referrer-Policy"] = "same-origin";
             // Browsers ignore (and log an error for) COOP on plain-HTTP LAN origins; send it where it applies.
             if (context.Request.IsHttps || LocalRequests.IsLoopbackHost(context.Request.Host.Host)) headers["Cross-Origin-Opener-Policy"] = "same-origin";
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";

@@ -7,7 +7,9 @@ namespace SdBlazor.Web.Sharing.Protection;
 
 /// <summary>
 /// Rate limits by kind of request, decided here in one place rather than on each endpoint: logins (per client
-/// address), generations and uploads (per account, or per address when anonymous). Over the limit: 429.
+/// address), generations and uploads (per account, or per address when anonymous). Over the limit: 429. The limits
+/// share the machine fairly among members and viewers; the owner (at this machine or logged in) and accounts the
+/// owner marked as trusted are not limited: it is their machine, and their own scripts may queue hundreds of jobs.
 /// </summary>
 public static class SharingRateLimits
 {
@@ -28,7 +30,9 @@ public static class SharingRateLimits
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
                 var sharing = http.RequestServices.GetRequiredService<IOptions<SharingOptions>>().Value;
-                return Classify(http.Request) switch
+                var kind = Classify(http.Request);
+                if (kind is Kind.Generation or Kind.Upload && IsUnlimited(http.User, http.RequestServices)) return RateLimitPartition.GetNoLimiter("unlimited");
+                return kind switch
                 {
                     Kind.Login => Window("login:" + Address(http), sharing.LoginAttemptsPerMinute),
                     Kind.Generation => Window("gen:" + Who(http), sharing.GenerationsPerMinute),
@@ -65,7 +69,12 @@ public static class SharingRateLimits
             QueueLimit = 0,
         });
 
-    private static string Address(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>The owner (local or logged in) and trusted accounts.</summary>
+    public static bool IsUnlimited(System.Security.Claims.ClaimsPrincipal? user, IServiceProvider services) =>
+        user?.Role() is { } role && (role == SharingRole.Owner
+            || services.GetRequiredService<Accounts.AccountStore>().Find(user.AccountId()) is { Trusted: true });
+
+    private static string Address(HttpContext http) => ClientAddresses.Key(http);
 
     private static string Who(HttpContext http) =>
         http.User.Identity?.IsAuthenticated == true ? "user:" + http.User.AccountId() : "ip:" + Address(http);
@@ -92,13 +101,13 @@ public sealed class GenerationLimiter(IOptions<SharingOptions> options) : IDispo
 }
 
 /// <summary>Rate-limits the hub methods that queue work.</summary>
-public sealed class GenerationRateLimitHubFilter(GenerationLimiter limiter) : IHubFilter
+public sealed class GenerationRateLimitHubFilter(GenerationLimiter limiter, IServiceProvider services) : IHubFilter
 {
     private static readonly HashSet<string> QueueingMethods = ["Submit", "Resubmit"];
 
     public ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
-        if (QueueingMethods.Contains(invocationContext.HubMethodName)
+        if (QueueingMethods.Contains(invocationContext.HubMethodName) && !SharingRateLimits.IsUnlimited(invocationContext.Context.User, services)
             && !limiter.TryAcquire(invocationContext.Context.User?.AccountId() is { Length: > 0 } id ? id : invocationContext.Context.ConnectionId))
             throw new HubException("Too many generation requests; wait a little and try again.");
         return next(invocationContext);

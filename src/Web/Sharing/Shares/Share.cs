@@ -40,8 +40,21 @@ public sealed class Share
     public DateTime? RevokedUtc { get; set; }
     public long Views { get; set; }
 
+    /// <summary>Wrong PINs entered, in all; the owner is told about those beyond <see cref="WrongPinsSeen"/>.</summary>
+    public int WrongPins { get; set; }
+    public int WrongPinsSeen { get; set; }
+
+    /// <summary>Wrong PINs since the last right one: beyond the budget, each locks the link for longer.</summary>
+    public int WrongPinsInRow { get; set; }
+    public DateTime? LastWrongPinUtc { get; set; }
+    public DateTime? PinLockedUntilUtc { get; set; }
+
     public bool IsActive(DateTime nowUtc) => RevokedUtc is null && (ExpiresUtc is null || ExpiresUtc > nowUtc);
 }
+
+public enum PinOutcome { Correct, Wrong, Locked }
+
+public sealed record PinResult(PinOutcome Outcome, DateTime? LockedUntilUtc = null);
 
 /// <summary>What the sharer asked for.</summary>
 public sealed record ShareRequest

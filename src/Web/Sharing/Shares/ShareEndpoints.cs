@@ -137,10 +137,10 @@ public sealed record CreateShareBody(ShareKind Kind, string? Title, List<string>
 }
 
 public sealed record ShareDto(string Id, ShareKind Kind, string Title, int? ImageCount, string? Album, bool HasPin, bool HidePrompts,
-    DateTime CreatedUtc, DateTime? ExpiresUtc, DateTime? RevokedUtc, long Views, string CreatedBy)
+    DateTime CreatedUtc, DateTime? ExpiresUtc, DateTime? RevokedUtc, long Views, string CreatedBy, int WrongPins, DateTime? PinLockedUntilUtc)
 {
     public static ShareDto From(Share s) => new(s.Id, s.Kind, s.Title, s.Kind == ShareKind.Selection ? s.ImageIds.Count : null, s.Album,
-        s.PinHash is not null, s.HidePrompts, s.CreatedUtc, s.ExpiresUtc, s.RevokedUtc, s.Views, s.CreatedBy);
+        s.PinHash is not null, s.HidePrompts, s.CreatedUtc, s.ExpiresUtc, s.RevokedUtc, s.Views, s.CreatedBy, s.WrongPins, s.PinLockedUntilUtc);
 
     public string Status(DateTime nowUtc) => RevokedUtc is not null ? "revoked" : ExpiresUtc <= nowUtc ? "expired" : "active";
 

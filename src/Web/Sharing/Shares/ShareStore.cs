@@ -1,5 +1,6 @@
-using LiteDB;
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using SdBlazor.Web.Gallery;
 
 namespace SdBlazor.Web.Sharing.Shares;
@@ -10,11 +11,13 @@ public sealed class ShareException(string message) : Exception(message);
 /// Share links: create, resolve a token, decide whether an image belongs to a share, revoke. A member's link only
 /// ever covers the member's own images (checked when it is made and again on every view); the owner's covers any.
 /// </summary>
-public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimeProvider time)
+public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimeProvider time, IOptions<SharingOptions> options, ILogger<ShareStore> logger)
 {
     public const int MaxImagesPerSelection = 5000;
     public const int MaxPinLength = 32;
+    private static readonly TimeSpan LongestPinLock = TimeSpan.FromDays(1);
     private readonly PasswordHasher<Share> _pinHasher = new();
+    private readonly ConcurrentDictionary<string, object> _pinLocks = new(StringComparer.Ordinal);
 
     public event Action? Changed;
 
@@ -77,8 +80,48 @@ public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimePro
         return share is not null && share.IsActive(time.GetUtcNow().UtcDateTime) ? share : null;
     }
 
-    public bool CheckPin(Share share, string? pin) =>
-        share.PinHash is null || (pin is { Length: > 0 and <= MaxPinLength } && _pinHasher.VerifyHashedPassword(share, share.PinHash, pin) != PasswordVerificationResult.Failed);
+    /// <summary>
+    /// Checks a PIN against the link's own budget, whatever address the guesses come from (the per-address rate
+    /// limit alone let 20 IPv6 addresses try 200 PINs a minute): after <see cref="SharingOptions.MaxWrongPins"/>
+    /// wrong ones in a row, each further one locks the link for <see cref="SharingOptions.PinDelaySeconds"/> × 2^n
+    /// (at most a day), during which not even the right PIN opens it. Visitors who already entered it keep their
+    /// cookie. Wrong PINs are counted for the sharer to see on the share links page.
+    /// </summary>
+    public PinResult CheckPin(Share share, string? pin)
+    {
+        if (share.PinHash is null) return new PinResult(PinOutcome.Correct);
+        // One check at a time per link, so that parallel guesses cannot all slip in before the first is counted.
+        lock (_pinLocks.GetOrAdd(share.Id, _ => new object()))
+        {
+            var current = db.Shares.FindById(share.Id);
+            if (current?.PinHash is null) return new PinResult(PinOutcome.Wrong);
+            var now = time.GetUtcNow().UtcDateTime;
+            if (current.PinLockedUntilUtc > now) return new PinResult(PinOutcome.Locked, current.PinLockedUntilUtc);
+            var right = pin is { Length: > 0 and <= MaxPinLength } && _pinHasher.VerifyHashedPassword(current, current.PinHash, pin) != PasswordVerificationResult.Failed;
+            if (right)
+            {
+                if (current.WrongPinsInRow > 0) Update(current.Id, s => s.WrongPinsInRow = 0);
+                return new PinResult(PinOutcome.Correct);
+            }
+            DateTime? lockedUntil = null;
+            Update(current.Id, s =>
+            {
+                s.WrongPins++;
+                s.WrongPinsInRow++;
+                s.LastWrongPinUtc = now;
+                var beyond = s.WrongPinsInRow - options.Value.MaxWrongPins;
+                if (beyond < 0) return;
+                var delay = TimeSpan.FromSeconds(options.Value.PinDelaySeconds * Math.Pow(2, Math.Min(beyond, 30)));
+                s.PinLockedUntilUtc = lockedUntil = now + (delay < LongestPinLock ? delay : LongestPinLock);
+            });
+            if (lockedUntil is not null)
+                logger.LogWarning("Share link {ShareId} ({Title}): {Count} wrong PINs in a row, locked until {Until:u}", current.Id, current.Title, current.WrongPinsInRow + 1, lockedUntil);
+            return lockedUntil is null ? new PinResult(PinOutcome.Wrong) : new PinResult(PinOutcome.Locked, lockedUntil);
+        }
+    }
+
+    /// <summary>The sharer has seen the wrong-PIN warning of this link.</summary>
+    public void AcknowledgeWrongPins(string id) => Update(id, s => s.WrongPinsSeen = s.WrongPins);
 
     /// <summary>
     /// Whose images a link may show: any for the owner's links, the creator's own for a member's. Read from the
@@ -86,8 +129,10 @@ public sealed class ShareStore(SharingDatabase db, GalleryIndex gallery, TimePro
     /// </summary>
     public AccountScope ScopeOf(Share share) => ScopeOf(share.CreatedBy);
 
+    // The local owner before set-up has no account yet, and a reserved id that no member can have.
     private AccountScope ScopeOf(string createdBy) =>
-        db.Accounts.FindById(createdBy) is { Role: SharingRole.Owner } ? AccountScope.Everything : AccountScope.Member(createdBy);
+        createdBy == Auth.SharingClaims.OwnerWithoutAccountId || db.Accounts.FindById(createdBy) is { Role: SharingRole.Owner }
+            ? AccountScope.Everything : AccountScope.Member(createdBy);
 
     /// <summary>Whether the image with this id is part of the share right now (ids are checked, never trusted).</summary>
     public GalleryImage? ImageOf(Share share, string? id) => ImageOf(share, id, ScopeOf(share));

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using SdBlazor.Engine;
+using SdBlazor.Engine.Models;
+using SdBlazor.Engine.Onnx;
+using SdBlazor.Engine.Pipelines;
+using SdBlazor.Shared;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SdBlazor.Bench;
+
+/// <summary>
+/// <c>--peak-rss</c>: one generation (2 steps; the peak does not grow with steps) at one size and batch in a fresh
+/// process, printing RSS after the model loaded and the peak RSS of the run. scripts/measure-memory.sh calls this once
+/// per point, because ONNX Runtime's arena never shrinks, so one process cannot measure several points.
+/// The figures feed <c>JobMemoryEstimator</c> (docs/performance.md, "Memory per job").
+/// </summary>
+public static class PeakMemory
+{
+    public static async Task RunAsync(BenchOptions options)
+    {
+        var modelPath = options.ModelPath!;
+        var folder = ModelFolder.Describe(modelPath);
+        var size = options.Size ?? folder.NativeWidth;
+        var engineOptions = Microsoft.Extensions.Options.Options.Create(new EngineOptions
+        {
+            ModelsPath = Path.GetDirectoryName(modelPath)!,
+            DefaultModel = Path.GetFileName(modelPath),
+            ExecutionProvider = options.Provider,
+            IntraOpThreads = options.Threads,
+            UseTaesdPreviews = false,
+            OptimizedModelCache = options.OptimizedCache,
+            OptimizedModelCachePath = options.OptimizedCachePath ?? "",
+        });
+        var sessions = new SessionFactory(engineOptions, NullLogger<SessionFactory>.Instance);
+        var registry = new ModelRegistry(engineOptions, NullLogger<ModelRegistry>.Instance);
+        using var engine = new GenerationEngine(registry, sessions, engineOptions, NullLogger<GenerationEngine>.Instance);
+        using var memory = new MemoryProbe();
+
+        await engine.PreloadAsync(folder.Name);
+        byte[]? init = null;
+        if (options.Img2Img)
+        {
+            using var image = new Image<Rgb24>(size, size, new Rgb24(120, 60, 200));
+            using var png = new MemoryStream();
+            await image.SaveAsPngAsync(png);
+            init = png.ToArray();
+        }
+        GC.Collect();
+        var loaded = MemoryProbe.CurrentRssBytes();
+        memory.ResetPeaks();
+        var clock = Stopwatch.StartNew();
+        using (var result = await engine.GenerateAsync(new GenerationRequest
+        {
+            Model = folder.Name, Prompt = "a red circle on a blue background, center", Steps = options.SaveImagePath is null ? 2 : options.Steps, CfgScale = 7.5, Seed = 1,
+            Width = size, Height = size, BatchSize = options.Batch, InitImage = init, Strength = 1,
+        }, null, CancellationToken.None))
+        {
+            // To compare two exports of the same weights (matmul vs fused attention) pixel by pixel.
+            if (options.SaveImagePath is { } path) await result.Images[0].Image.SaveAsPngAsync(path);
+        }
+        var peak = MemoryProbe.PeakRssBytes();
+        // One parseable line: model size batch img2img loadedRSS peakRSS seconds.
+        Console.WriteLine($"peak-rss {folder.Name} {size} {options.Batch} {(options.Img2Img ? "img2img" : "txt2img")} {loaded} {peak} {clock.Elapsed.TotalSeconds:F1}");
+    }
+}

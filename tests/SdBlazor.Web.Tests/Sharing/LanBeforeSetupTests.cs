@@ -1,0 +1,37 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using SdBlazor.Web.Sharing.Lan;
+
+namespace SdBlazor.Web.Tests.Sharing;
+
+/// <summary><c>--lan</c> before an owner password exists: nothing listens on the network until set-up, then LAN mode opens by itself.</summary>
+public sealed class LanBeforeSetupTests
+{
+    [Fact]
+    public async Task Lan_mode_opens_no_network_socket_until_the_owner_password_exists()
+    {
+        var (address, realLan) = LanBindingTests.ServerAddress();
+        Assert.True(realLan, "this test needs a non-loopback address on the machine");
+        await using var app = new SharingFactory(new() { ["Sharing:LanMode"] = "true" });
+        app.UseKestrel();
+        app.StartServer();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        Assert.All(addresses, a => Assert.StartsWith("http://127.0.0.1:", a));
+        Assert.True(app.Services.GetRequiredService<ListenAddresses>().LanRequested);
+
+        app.EnsureOwner();
+        string? lan = null;
+        for (var i = 0; i < 100 && lan is null; i++)
+        {
+            lan = addresses.FirstOrDefault(a => a.StartsWith($"http://{address}:", StringComparison.Ordinal));
+            if (lan is null) await Task.Delay(100);
+        }
+        Assert.NotNull(lan);
+        using var http = new HttpClient();
+        using var response = await http.GetAsync($"{lan}/api/gallery");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+}
