@@ -30,6 +30,16 @@ public sealed class ModelFolder
     public string UNetPath => Combine("unet", "model.onnx");
     public string VaeDecoderPath => Combine("vae_decoder", "model.onnx");
     public string? VaeEncoderPath { get; private set; }
+
+    /// <summary>SDXL's second text encoder (OpenCLIP bigG with projection); null for SD 1.x/2.x folders.</summary>
+    public string? TextEncoder2Path { get; private set; }
+    public string Tokenizer2Folder => Combine("tokenizer_2");
+
+    /// <summary>An SDXL folder (<c>text_encoder_2</c> present); loading also checks that the UNet takes <c>text_embeds</c>/<c>time_ids</c>.</summary>
+    public bool IsSdxl => TextEncoder2Path is not null;
+
+    /// <summary>model_index.json <c>force_zeros_for_empty_prompt</c> (SDXL; diffusers' default true): an empty negative prompt conditions on zeros.</summary>
+    public bool ForceZerosForEmptyPrompt { get; private set; } = true;
     public string? TaesdDecoderPath { get; private set; }
 
     /// <summary>Contents of <c>scheduler/scheduler_config.json</c>, verbatim (it is reported back with every generation).</summary>
@@ -72,7 +82,8 @@ public sealed class ModelFolder
     {
         if (!Directory.Exists(Path)) throw new ModelFolderException($"Model folder '{Path}' does not exist.");
 
-        RequireJsonObject("model_index.json");
+        var index = RequireJsonObject("model_index.json");
+        if (index["force_zeros_for_empty_prompt"] is JsonValue zeros && zeros.TryGetValue<bool>(out var force)) ForceZerosForEmptyPrompt = force;
         RequireJsonObject("tokenizer", "vocab.json");
         RequireFile("tokenizer", "merges.txt");
         RequireJsonObject("tokenizer", "tokenizer_config.json");
@@ -90,6 +101,18 @@ public sealed class ModelFolder
         RequireFile("text_encoder", "model.onnx");
         RequireFile("unet", "model.onnx");
         RequireFile("vae_decoder", "model.onnx");
+        if (File.Exists(Combine("text_encoder_2", "model.onnx")))
+        {
+            TextEncoder2Path = RequireFile("text_encoder_2", "model.onnx");
+            RequireJsonObject("tokenizer_2", "vocab.json");
+            RequireFile("tokenizer_2", "merges.txt");
+            RequireJsonObject("tokenizer_2", "tokenizer_config.json");
+            RequireJsonObject("tokenizer_2", "special_tokens_map.json");
+        }
+        else if (index["text_encoder_2"] is JsonArray { Count: > 0 } declared && declared[0] is not null)
+        {
+            throw new ModelFolderException($"Model '{Name}': model_index.json names a text_encoder_2 (an SDXL model), but text_encoder_2/model.onnx is missing.");
+        }
         VaeEncoderPath = File.Exists(Combine("vae_encoder", "model.onnx")) ? Combine("vae_encoder", "model.onnx") : null;
         TaesdDecoderPath = File.Exists(Combine("taesd_decoder", "model.onnx")) ? Combine("taesd_decoder", "model.onnx") : null;
 
@@ -110,10 +133,12 @@ public sealed class ModelFolder
         {
             PreviewFactors = Previews.LatentRgbFactors.FromJson(preview, "latent_preview.json");
         }
+        else if (IsSdxl) PreviewFactors = Previews.LatentRgbFactors.StableDiffusionXL;
 
         if (inspectOnnx)
         {
             OnnxFileInspector.Inspect(TextEncoderPath, Path);
+            if (TextEncoder2Path is not null) OnnxFileInspector.Inspect(TextEncoder2Path, Path);
             OnnxFileInspector.Inspect(UNetPath, Path);
             OnnxFileInspector.Inspect(VaeDecoderPath, Path);
             if (VaeEncoderPath is not null) OnnxFileInspector.Inspect(VaeEncoderPath, Path);

@@ -144,15 +144,6 @@ public sealed class ModelRegistry
                 var entry = previous.TryGetValue(name, out var old) && old.FilePath == Path.GetFullPath(file) && old.IsCurrent() && old.Error is null
                     ? old
                     : Checkpoints.Describe(file);
-                // SDXL files are recognised and convert (CheckpointLibrary.Prepare), but the engine's pipeline is SD 1.x/2.x only so far.
-                if (entry.Layout?.Family == CheckpointFamily.Sdxl)
-                {
-                    entry = new CheckpointEntry
-                    {
-                        Name = entry.Name, FilePath = entry.FilePath, Length = entry.Length, LastWriteUtc = entry.LastWriteUtc, Layout = entry.Layout,
-                        Error = $"Checkpoint '{entry.Name}': an SDXL base checkpoint (recognised and convertible), but SDXL generation is not available yet.",
-                    };
-                }
                 if (entry.Error is not null) _logger.LogWarning("{Problem}", entry.Error);
                 files[name] = entry;
             }

@@ -29,7 +29,9 @@ public sealed class UNetRunner : IDisposable
     private string[] _outputNames = [];
     private OrtValue[] _inputs = [];
     private OrtValue[] _outputs = [];
-    private PinnedTensor? _sample, _hidden, _output;
+    private PinnedTensor? _sample, _hidden, _output, _textEmbeds, _timeIds;
+    // SDXL's added conditioning (diffusers' addition_embed_type "text_time"); null for SD 1.x/2.x UNets.
+    private readonly string? _textEmbedsName, _timeIdsName;
     private OrtValue? _timestepValue;
     private float[] _timestepFloats = [];
     private Float16[] _timestepHalves = [];
@@ -47,6 +49,13 @@ public sealed class UNetRunner : IDisposable
         _hiddenName = session.InputName("encoder_hidden_states", 2);
         _outputName = session.OutputName("out_sample", 0);
         session.RequireType(_sampleName, TensorElementType.Float, TensorElementType.Float16);
+        if (session.InputNames.Contains("text_embeds") && session.InputNames.Contains("time_ids"))
+        {
+            _textEmbedsName = "text_embeds";
+            _timeIdsName = "time_ids";
+            session.RequireType(_textEmbedsName, TensorElementType.Float, TensorElementType.Float16);
+            session.RequireType(_timeIdsName, TensorElementType.Float, TensorElementType.Float16);
+        }
         session.RequireType(_hiddenName, TensorElementType.Float, TensorElementType.Float16);
         _timestepType = session.RequireType(_timestepName, TensorElementType.Float, TensorElementType.Float16, TensorElementType.Int64, TensorElementType.Int32);
         _timestepDims = session.InputMetadata(_timestepName).Dimensions;
@@ -54,7 +63,7 @@ public sealed class UNetRunner : IDisposable
             throw new NotSupportedException($"unet: input '{_timestepName}' has rank {_timestepDims.Length}; a scalar, [1] or [batch] is expected.");
         _modelSampleDims = session.InputMetadata(_sampleName).Dimensions;
         // Read once: a session made with overrides may no longer report the names.
-        foreach (var name in new[] { _sampleName, _timestepName, _hiddenName })
+        foreach (var name in new[] { _sampleName, _timestepName, _hiddenName, _textEmbedsName, _timeIdsName }.OfType<string>())
             _symbols[name] = session.InputMetadata(name).SymbolicDimensions;
         _symbols[_outputName] = session.OutputMetadata(_outputName).SymbolicDimensions;
     }
@@ -87,6 +96,21 @@ public sealed class UNetRunner : IDisposable
 
     public int Batch { get; private set; }
 
+    /// <summary>Whether the UNet takes SDXL's <c>text_embeds</c> [batch, pooled] and <c>time_ids</c> [batch, 6] inputs.</summary>
+    public bool TakesAddedConditioning => _textEmbedsName is not null;
+
+    /// <summary>Pooled text embeddings [batch, pooled] (SDXL); write before <see cref="Run"/>, then <see cref="UploadHiddenStates"/>.</summary>
+    public Span<float> TextEmbeds => _textEmbeds!.Span;
+
+    /// <summary><c>add_time_ids</c> [batch, 6] (SDXL); write before <see cref="Run"/>, then <see cref="UploadHiddenStates"/>.</summary>
+    public Span<float> TimeIds => _timeIds!.Span;
+
+    /// <summary>Number of UNet runs since this runner was created (tests check that CFG 1 costs one batch-1 run per step).</summary>
+    public long Runs { get; private set; }
+
+    /// <summary>Sum over runs of the batch each run processed.</summary>
+    public long RunItems { get; private set; }
+
     /// <summary>UNet input, [batch, 4, h, w]; write before <see cref="Run"/>.</summary>
     public Span<float> Sample => _sample!.Span;
 
@@ -97,21 +121,31 @@ public sealed class UNetRunner : IDisposable
     public ReadOnlySpan<float> Output => _output!.Span;
 
     /// <summary>(Re)allocates the buffers when the shape changes; keeps them otherwise.</summary>
-    public void Prepare(int batch, int latentChannels, int latentHeight, int latentWidth, int tokens, int hidden)
+    /// <param name="pooled">Width of the pooled text embedding (SDXL UNets only; ignored otherwise).</param>
+    public void Prepare(int batch, int latentChannels, int latentHeight, int latentWidth, int tokens, int hidden, int pooled = 0)
     {
         long[] sampleShape = [batch, latentChannels, latentHeight, latentWidth];
         long[] hiddenShape = [batch, tokens, hidden];
-        if (_sample is not null && _sample.Shape.SequenceEqual(sampleShape) && _hidden!.Shape.SequenceEqual(hiddenShape)) return;
+        long[] textEmbedsShape = [batch, pooled];
+        if (_textEmbedsName is not null && pooled <= 0)
+            throw new NotSupportedException("unet: the model takes SDXL's 'text_embeds' and 'time_ids' inputs, but the pipeline gave no pooled text embedding.");
+        if (_sample is not null && _sample.Shape.SequenceEqual(sampleShape) && _hidden!.Shape.SequenceEqual(hiddenShape)
+            && (_textEmbeds is null || _textEmbeds.Shape.SequenceEqual(textEmbedsShape))) return;
 
         ReleaseBuffers();
         if (FixedBatch is { } fixedBatch && fixedBatch != batch)
             throw new NotSupportedException($"unet: the model has a fixed batch of {fixedBatch}, but this generation needs {batch} (batch size × 2 with CFG > 1).");
-        if (_fixedShapeSessions is not null) FixShapes(sampleShape, hiddenShape);
+        if (_fixedShapeSessions is not null) FixShapes(sampleShape, hiddenShape, pooled);
 
         Batch = batch;
         _sample = new PinnedTensor(_session.InputMetadata(_sampleName).ElementDataType, sampleShape);
         _hidden = new PinnedTensor(_session.InputMetadata(_hiddenName).ElementDataType, hiddenShape);
         _output = new PinnedTensor(_session.OutputMetadata(_outputName).ElementDataType, sampleShape);
+        if (_textEmbedsName is not null)
+        {
+            _textEmbeds = new PinnedTensor(_session.InputMetadata(_textEmbedsName).ElementDataType, textEmbedsShape);
+            _timeIds = new PinnedTensor(_session.InputMetadata(_timeIdsName!).ElementDataType, [batch, 6]);
+        }
 
         var timestepCount = _timestepDims.Length == 0 ? 1 : _timestepDims[0] > 0 ? _timestepDims[0] : batch;
         if (timestepCount != 1 && timestepCount != batch)
@@ -125,8 +159,8 @@ public sealed class UNetRunner : IDisposable
             _ => OrtValue.CreateTensorValueFromMemory(_timestepInts = new int[timestepCount], timestepShape),
         };
 
-        _inputNames = [_sampleName, _timestepName, _hiddenName];
-        _inputs = [_sample.Value, _timestepValue, _hidden.Value];
+        _inputNames = _textEmbedsName is null ? [_sampleName, _timestepName, _hiddenName] : [_sampleName, _timestepName, _hiddenName, _textEmbedsName, _timeIdsName!];
+        _inputs = _textEmbeds is null ? [_sample.Value, _timestepValue, _hidden.Value] : [_sample.Value, _timestepValue, _hidden.Value, _textEmbeds.Value, _timeIds!.Value];
         _outputNames = [_outputName];
         _outputs = [_output.Value];
     }
@@ -135,7 +169,7 @@ public sealed class UNetRunner : IDisposable
     /// Replaces the session by one whose symbolic dimensions are fixed to this shape. A name that two inputs would fix to
     /// different values stays free; dimensions without a name cannot be overridden and stay free too.
     /// </summary>
-    private void FixShapes(long[] sampleShape, long[] hiddenShape)
+    private void FixShapes(long[] sampleShape, long[] hiddenShape, int pooled)
     {
         var values = new Dictionary<string, long>();
         var conflicting = new HashSet<string>();
@@ -152,6 +186,8 @@ public sealed class UNetRunner : IDisposable
         Bind(_sampleName, sampleShape);
         Bind(_outputName, sampleShape);
         Bind(_hiddenName, hiddenShape);
+        if (_textEmbedsName is not null) Bind(_textEmbedsName, [sampleShape[0], pooled]);
+        if (_timeIdsName is not null) Bind(_timeIdsName, [sampleShape[0], 6]);
         if (_timestepDims.Length == 1) Bind(_timestepName, [_timestepDims[0] > 0 ? _timestepDims[0] : sampleShape[0]]);
         foreach (var name in conflicting) values.Remove(name);
 
@@ -171,7 +207,12 @@ public sealed class UNetRunner : IDisposable
         }
     }
 
-    public void UploadHiddenStates() => _hidden!.Upload();
+    public void UploadHiddenStates()
+    {
+        _hidden!.Upload();
+        _textEmbeds?.Upload();
+        _timeIds?.Upload();
+    }
 
     /// <summary>The bare ONNX Runtime call of <see cref="Run"/> on the same OrtValues (no conversions): the benchmark's baseline.</summary>
     internal void RunSessionOnly(RunOptions runOptions) => _session.Session.Run(runOptions, _inputNames, _inputs, _outputNames, _outputs);
@@ -189,6 +230,8 @@ public sealed class UNetRunner : IDisposable
         }
         _sample!.Upload();
         _session.Session.Run(runOptions, _inputNames, _inputs, _outputNames, _outputs);
+        Runs++;
+        RunItems += Batch;
         _output!.Download();
     }
 
@@ -197,8 +240,10 @@ public sealed class UNetRunner : IDisposable
         _sample?.Dispose();
         _hidden?.Dispose();
         _output?.Dispose();
+        _textEmbeds?.Dispose();
+        _timeIds?.Dispose();
         _timestepValue?.Dispose();
-        _sample = _hidden = _output = null;
+        _sample = _hidden = _output = _textEmbeds = _timeIds = null;
         _timestepValue = null;
     }
 

@@ -17,6 +17,9 @@ public sealed record BatchJob(
     float[]? InitLatentsMoments,
     int InitLatentsChannels)
 {
+    /// <summary>SDXL's pooled text embeddings and time ids; null for SD 1.x/2.x.</summary>
+    public AddedConditioning? Added { get; init; }
+
     /// <summary>Prompt editing / alternation / long prompts: the prompt's conditioning per step; null: <see cref="Conditional"/> throughout.</summary>
     public Prompts.PromptConditioning? ConditionalSchedule { get; init; }
 

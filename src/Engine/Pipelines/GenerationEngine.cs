@@ -151,7 +151,25 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         using var abort = cancellationToken.Register(() => runOptions.Terminate = true);
 
         var guidance = ClassifierFreeGuidance.IsEnabled(request.CfgScale);
-        var (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken);
+        // At CFG ≤ 1 the UNet runs once per step on the prompt alone (diffusers' do_classifier_free_guidance), so a
+        // negative prompt has nothing to act on: say so rather than ignore it silently.
+        if (!guidance && !string.IsNullOrWhiteSpace(request.NegativePrompt))
+        {
+            warnings.Add($"CFG scale {request.CfgScale:0.##} turns classifier-free guidance off: the negative prompt was ignored.");
+            _logger.LogInformation("Negative prompt ignored at CFG scale {Cfg}", request.CfgScale);
+        }
+        PromptConditioning conditional;
+        PromptConditioning? unconditional;
+        AddedConditioning? added = null;
+        if (model.IsSdxl)
+        {
+            // SDXL prompts are encoded as written (no A1111 weighting, editing or 75-token chunks yet).
+            var sdxl = new StableDiffusionXLPipeline(model).EncodePrompts(encoded.Prompt, encoded.NegativePrompt, guidance, validated.Width, validated.Height, runOptions, cancellationToken);
+            conditional = new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, sdxl.Conditional)]);
+            unconditional = sdxl.Unconditional is { } u ? new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, u)]) : null;
+            added = sdxl.Added;
+        }
+        else (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken);
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -209,6 +227,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                         Inpaint = validated.Inpaint,
                         InpaintingFill = request.InpaintingFill,
                         NoiseMultiplier = (float)request.InitialNoiseMultiplier,
+                        Added = added,
                     };
                     var batchImages = hires is null
                         ? pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken)
@@ -245,6 +264,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             validated.IsImg2Img || validated.Hires is not null ? request.Strength : null,
             validated.Model.SchedulerConfigJson, RngName, EngineVersion, model.ExecutionProvider, started.Elapsed)
         {
+            Warnings = warnings,
             ClipSkip = request.ClipSkip,
             Emphasis = EmphasisModes.Name(EmphasisModes.TryParse(request.Emphasis, out var emphasis) ? emphasis : EmphasisMode.Original),
             Subseed = subseed,
@@ -252,7 +272,6 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             Hires = validated.Hires is { } used ? HiresFix.Settings(request, validated.Sampler, used) : null,
             MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
             NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
-            Warnings = warnings,
         };
     }
 
@@ -382,21 +401,42 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     {
         using var runOptions = new RunOptions();
         using var abort = cancellationToken.Register(() => runOptions.Terminate = true);
-        var ids = model.Tokenizer.Encode("");
-        var states = StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, out _), cancellationToken);
-        var hidden = states.Length / ids.Length;
+        var embeddings = EncodePrompts(model, "", null, false, width, height, runOptions, cancellationToken);
+        var states = embeddings.Conditional;
 
         var unet = model.UNet;
         var batch = unet.FixedBatch ?? 2;
-        unet.Prepare(batch, StableDiffusionPipeline.LatentChannels, height / ModelFolder.VaeScale, width / ModelFolder.VaeScale, ids.Length, hidden);
+        unet.Prepare(batch, StableDiffusionPipeline.LatentChannels, height / ModelFolder.VaeScale, width / ModelFolder.VaeScale,
+            embeddings.Tokens, embeddings.Hidden, embeddings.Added?.PooledWidth ?? 0);
         unet.Sample.Clear();
         for (var b = 0; b < batch; b++) states.CopyTo(unet.EncoderHiddenStates.Slice(b * states.Length, states.Length));
+        embeddings.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
         unet.UploadHiddenStates();
         StableDiffusionPipeline.RunCancellable(() =>
         {
             unet.Run(model.Folder.SchedulerConfig.NumTrainTimesteps - 1, runOptions);
             return true;
         }, cancellationToken);
+    }
+
+    /// <summary>The request's text conditioning for the model's family (SDXL: both encoders and the added conditioning).</summary>
+    private static PromptEmbeddings EncodePrompts(LoadedModel model, string prompt, string? negativePrompt, bool guidance, int width, int height,
+        RunOptions runOptions, CancellationToken cancellationToken)
+    {
+        if (model.IsSdxl)
+            return new StableDiffusionXLPipeline(model).EncodePrompts(prompt, negativePrompt, guidance, width, height, runOptions, cancellationToken);
+        var conditional = EncodePrompt(model, prompt, runOptions, cancellationToken, out var hidden);
+        var unconditional = guidance ? EncodePrompt(model, negativePrompt ?? "", runOptions, cancellationToken, out _) : null;
+        return new PromptEmbeddings(conditional, unconditional, ClipTokenizer.ContextLength, hidden, null);
+    }
+
+    private static float[] EncodePrompt(LoadedModel model, string prompt, RunOptions runOptions, CancellationToken cancellationToken, out int hidden)
+    {
+        var ids = model.Tokenizer.Encode(prompt);
+        var width = 0;
+        var states = StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, out width), cancellationToken);
+        hidden = width;
+        return states;
     }
 
     private LoadedModel GetOrLoad(ModelFolder folder)

@@ -123,6 +123,9 @@ public sealed record ResolvedParameters(
     string ExecutionProvider,
     TimeSpan Duration)
 {
+    /// <summary>What the engine ignored or could not apply (a negative prompt at CFG 1, an unknown LoRA or one of another architecture), for the result's info.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>A1111's "Clip skip" the prompts were encoded with.</summary>
     public int ClipSkip { get; init; } = 1;
 
@@ -143,9 +146,6 @@ public sealed record ResolvedParameters(
 
     /// <summary>img2img noise multiplier when it is not 1.</summary>
     public double? NoiseMultiplier { get; init; }
-
-    /// <summary>What was ignored or could not be applied (an unknown LoRA, a LoRA of another architecture), for the result's info.</summary>
-    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>

@@ -18,6 +18,12 @@ public sealed class LoadedModel : IDisposable
     public ModelFolder Folder { get; }
     public ClipTokenizer Tokenizer { get; private set; } = null!;
     public TextEncoderRunner TextEncoder { get; private set; } = null!;
+
+    /// <summary>SDXL's second tokenizer and text encoder; null for SD 1.x/2.x.</summary>
+    public ClipTokenizer? Tokenizer2 { get; private set; }
+    public TextEncoderRunner? TextEncoder2 { get; private set; }
+
+    public bool IsSdxl => TextEncoder2 is not null;
     public UNetRunner UNet { get; private set; } = null!;
     public VaeDecoderRunner VaeDecoder { get; private set; } = null!;
     public VaeEncoderRunner? VaeEncoder { get; private set; }
@@ -48,6 +54,15 @@ public sealed class LoadedModel : IDisposable
                 unet.Dispose(); // the runner owns it once constructed
                 throw;
             }
+            if (folder.TextEncoder2Path is not null)
+            {
+                model.Tokenizer2 = ClipTokenizer.Load(folder.Tokenizer2Folder);
+                model.TextEncoder2 = model.Own(new TextEncoderRunner(model.Own(sessions.Create(folder.TextEncoder2Path, "text_encoder_2"))));
+            }
+            if (model.UNet.TakesAddedConditioning != folder.IsSdxl)
+                throw new ModelFolderException(folder.IsSdxl
+                    ? $"Model '{folder.Name}': text_encoder_2 is present (SDXL), but the UNet has no 'text_embeds'/'time_ids' inputs."
+                    : $"Model '{folder.Name}': the UNet takes SDXL's 'text_embeds'/'time_ids' inputs, but text_encoder_2 is missing.");
             model.VaeDecoder = new VaeDecoderRunner(model.Own(sessions.Create(folder.VaeDecoderPath, "vae_decoder")));
             if (folder.VaeEncoderPath is not null)
                 model.VaeEncoder = new VaeEncoderRunner(model.Own(sessions.Create(folder.VaeEncoderPath, "vae_encoder")));

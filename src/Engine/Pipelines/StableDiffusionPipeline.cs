@@ -77,7 +77,9 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             if (conditioning.SeparatePasses) pairArray = ArrayPool<float>.Shared.Rent(3 * n);
             else
             {
-                unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, job.Hidden);
+                unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, job.Hidden, job.Added?.PooledWidth ?? 0);
+                // SDXL's pooled embeddings and time ids are the same every step; FillIfChanged uploads them with the hidden states.
+                job.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
                 conditioning.FillIfChanged(unet, 0);
             }
 

@@ -19,6 +19,16 @@ public sealed record LatentRgbFactors(float[][] Factors, float[] Bias)
         ],
         [0f, 0f, 0f]);
 
+    /// <summary>SDXL coefficients and bias as used by ComfyUI (<c>comfy/latent_formats.py</c>, class SDXL): its VAE's latents differ from SD 1.x's.</summary>
+    public static LatentRgbFactors StableDiffusionXL { get; } = new(
+        [
+            [0.3651f, 0.4232f, 0.4341f],
+            [-0.2533f, -0.0042f, 0.1068f],
+            [0.1076f, 0.1111f, -0.0362f],
+            [-0.3165f, -0.2492f, -0.2188f],
+        ],
+        [0.1084f, -0.0175f, -0.0011f]);
+
     public int Channels => Factors.Length;
 
     /// <summary>Reads <c>{"latent_rgb_factors": [[r,g,b] × channels], "latent_rgb_bias": [r,g,b]}</c> (bias optional).</summary>

@@ -52,9 +52,10 @@ public static class SdApiInfo
             ["clip_skip"] = request.ClipSkip,
             ["is_using_inpainting_conditioning"] = false,
             ["version"] = p?.EngineVersion,
-            // Not in A1111's info: what was ignored (unknown LoRA, a LoRA for another architecture), so API clients see it.
-            ["warnings"] = p?.Warnings ?? [],
         };
+        // Not an A1111 key: present only when the engine ignored part of the request (a negative prompt at CFG 1, an
+        // unknown LoRA or one of another architecture), so A1111 clients otherwise see exactly A1111's keys.
+        if (p?.Warnings is { Count: > 0 } warnings) info["warnings"] = warnings;
         return JsonSerializer.Serialize(info);
     }
 

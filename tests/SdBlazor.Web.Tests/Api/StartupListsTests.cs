@@ -48,9 +48,11 @@ public sealed class StartupListsTests
         Assert.Empty((await api.GetJsonAsync("/sdapi/v1/sd-vae")).Body.EnumerateArray());
 
         var upscalers = (await api.GetJsonAsync("/sdapi/v1/upscalers")).Body.EnumerateArray().ToList();
-        Assert.Equal(["None", "Lanczos", "Nearest"], upscalers.Select(u => u.GetProperty("name").GetString()));
+        Assert.Equal(["None", "Lanczos", "Nearest", "Bicubic"], upscalers.Select(u => u.GetProperty("name").GetString()));
         foreach (var field in new[] { "model_name", "model_path", "model_url", "scale" }) Assert.True(upscalers[0].TryGetProperty(field, out _), field);
-        Assert.Equal(JsonValueKind.Array, (await api.GetJsonAsync("/sdapi/v1/latent-upscale-modes")).Body.ValueKind);
+        var latentModes = (await api.GetJsonAsync("/sdapi/v1/latent-upscale-modes")).Body.EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToList();
+        Assert.Contains("Latent", latentModes);
+        Assert.Contains("Latent (nearest-exact)", latentModes);
 
         var memory = (await api.GetJsonAsync("/sdapi/v1/memory")).Body;
         var ram = memory.GetProperty("ram");
