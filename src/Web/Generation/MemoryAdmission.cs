@@ -33,8 +33,16 @@ public sealed class MemoryAdmission(IGenerationEngine engine, IOptionsMonitor<Ge
         var profile = options.CurrentValue.MemoryProfile;
         var budget = Budget(owner);
 
+        // Hires fix's second pass runs at the target size: the estimate takes the larger of the two passes.
+        var upscale = 1.0;
+        if (request.EnableHr && request.InitImage is null && width > 0 && height > 0)
+        {
+            var (hw, hh) = HiresSize.UpscaleTo(width, height, request);
+            upscale = Math.Max(1.0, Math.Sqrt((double)hw * hh / ((double)width * height)));
+        }
+
         long Need(int images) => JobMemoryEstimator.PeakBytes(
-            new JobMemoryInput(modelBytes, width, height, images, request.InitImage is not null, initImagePixels, fused), profile);
+            new JobMemoryInput(modelBytes, width, height, images, request.InitImage is not null, initImagePixels, fused, upscale), profile);
 
         var batch = Math.Max(1, request.BatchSize);
         for (var images = batch; images >= 1; images--)

@@ -58,6 +58,21 @@ public sealed class MemoryAdmissionTests
     }
 
     [Fact]
+    public async Task Hires_fix_is_counted_at_its_target_size()
+    {
+        await using var app = App();
+        using var client = app.CreateClient();
+
+        // 512² alone fits the 0.59 GiB budget; its hires pass at 1024² does not.
+        var plain = await client.PostJsonAsync("/sdapi/v1/txt2img", """{"prompt": "x", "width": 512, "height": 512, "steps": 1, "send_images": false}""");
+        Assert.Equal(HttpStatusCode.OK, plain.Status);
+        var hires = await client.PostJsonAsync("/sdapi/v1/txt2img",
+            """{"prompt": "x", "width": 512, "height": 512, "steps": 1, "enable_hr": true, "hr_scale": 2, "denoising_strength": 0.5}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, hires.Status);
+        Assert.Contains("allows 0.59 GiB", hires.Text);
+    }
+
+    [Fact]
     public async Task A_member_has_a_smaller_budget_than_the_owner()
     {
         await using var app = App(memberBudget: 300L << 20);
