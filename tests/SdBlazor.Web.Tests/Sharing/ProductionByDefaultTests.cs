@@ -26,8 +26,8 @@ public sealed class ProductionByDefaultTests(ITestOutputHelper output)
     [Fact]
     public async Task Dotnet_run_starts_in_production_and_serves_lan_clients_its_files()
     {
-        var (lanAddress, realLan) = LanBindingTests.ServerAddress();
-        Assert.True(realLan, "this test needs a non-loopback address on the machine");
+        var lanAddress = LanBindingTests.MachineLanAddress();
+        Assert.True(lanAddress is not null, "this test needs a non-loopback address on the machine");
         var root = RepositoryRoot.Find() ?? throw new InvalidOperationException("not in the checkout");
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name; // bin/<Configuration>/net10.0
         var data = Directory.CreateTempSubdirectory("sdblazor-production-").FullName;
@@ -66,12 +66,16 @@ public sealed class ProductionByDefaultTests(ITestOutputHelper output)
                 Assert.Contains(lines, l => l.Contains("Hosting environment: Production", StringComparison.Ordinal));
                 Assert.Contains(lines, l => l.Contains($"Now listening on: {lanUrl}", StringComparison.Ordinal));
 
-                using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
-                using var login = await http.GetAsync($"{lanUrl}/login");
+                // Bound for real (the kernel's socket list; tests send no traffic to this machine's LAN address).
+                Assert.True(LanBindingTests.Listens(lanUrl), $"nothing listens on {lanUrl}");
+
+                // A LAN client's requests, over loopback under a non-loopback Host name (remote to the app).
+                using var http = LanBindingTests.LanClient($"http://127.0.0.1:{port}", cookies: false);
+                using var login = await http.GetAsync("/login");
                 Assert.Equal(HttpStatusCode.OK, login.StatusCode);
-                using var css = await http.GetAsync($"{lanUrl}/_content/MudBlazor/MudBlazor.min.css");
+                using var css = await http.GetAsync("/_content/MudBlazor/MudBlazor.min.css");
                 Assert.Equal(HttpStatusCode.OK, css.StatusCode);
-                using var script = await http.GetAsync($"{lanUrl}/_framework/blazor.web.js");
+                using var script = await http.GetAsync("/_framework/blazor.web.js");
                 Assert.Equal(HttpStatusCode.OK, script.StatusCode);
             }
             finally
