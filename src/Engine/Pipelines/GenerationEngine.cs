@@ -201,7 +201,10 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             // Its LoRA tags are those of the first pass (the model is loaded once): they only leave the text here.
             var hrPrompt = string.IsNullOrEmpty(request.HrPrompt) ? promptText : LoraTags.Extract(request.HrPrompt, []).Text;
             var hrNegative = string.IsNullOrEmpty(request.HrNegativePrompt) ? negativeText : LoraTags.Extract(request.HrNegativePrompt, []).Text;
-            var (hrConditional, hrUnconditional) = hrPrompt == promptText && hrNegative == negativeText
+            var samePrompts = hrPrompt == promptText && hrNegative == negativeText;
+            // SDXL's second pass keeps the first pass's conditioning (its own prompt encoder has no hires prompts yet).
+            if (model.IsSdxl && !samePrompts) warnings.Add("Hires prompts are not used with SDXL models yet: the second pass used the first pass's prompts.");
+            var (hrConditional, hrUnconditional) = samePrompts || model.IsSdxl
                 ? (conditional, unconditional)
                 : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
             hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional);
