@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using SdBlazor.Engine;
+using SdBlazor.Engine.Models;
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
 
@@ -15,9 +16,10 @@ public sealed record AdmissionPlan(long NeedBytes, long BudgetBytes, int ImagesP
 /// Memory admission control: a job is queued only when its estimated peak (<see cref="JobMemoryEstimator"/>) fits the
 /// budget of whoever submitted it; a batch that does not fit whole runs as smaller UNet batches when that fits (each
 /// image has its own seeded generator, so the images are the same). Everything else is refused at submit, with the
-/// need and the budget in the message, instead of letting the kernel kill the server mid-run.
+/// need and the budget in the message, instead of letting the kernel kill the server mid-run. A single-file checkpoint
+/// counts as the fp32 folder it becomes, and before its first use as the larger of that and its conversion's peak.
 /// </summary>
-public sealed class MemoryAdmission(IGenerationEngine engine, IOptionsMonitor<GenerationOptions> options, IOptions<EngineOptions> engineOptions)
+public sealed class MemoryAdmission(IGenerationEngine engine, ModelRegistry registry, IOptionsMonitor<GenerationOptions> options, IOptions<EngineOptions> engineOptions)
 {
     private readonly ConcurrentDictionary<string, (long Bytes, bool Fused)> _models = new(StringComparer.Ordinal);
 
@@ -29,8 +31,22 @@ public sealed class MemoryAdmission(IGenerationEngine engine, IOptionsMonitor<Ge
         var model = engine.ListModels().FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
         var width = request.Width ?? model?.NativeWidth ?? 512;
         var height = request.Height ?? model?.NativeHeight ?? 512;
-        var (modelBytes, fused) = model is null ? (0, false) : _models.GetOrAdd(model.Path, path => (FolderBytes(path), HasFusedAttention(path)));
         var profile = options.CurrentValue.MemoryProfile;
+        var checkpoint = model?.FileName is null ? null : registry.FindCheckpoint(model.Name);
+        long modelBytes;
+        bool fused;
+        var conversionBytes = 0L;
+        if (checkpoint?.Layout is { } layout)
+        {
+            // Not the .safetensors size: the engine runs the fp32 folder it converts into (and widens f16 files).
+            modelBytes = CheckpointMemory.Fp32ModelBytes(checkpoint);
+            fused = _models.GetOrAdd(layout.GraphSet.Path, path => (0, HasFusedAttention(path))).Fused;
+            if (!registry.Checkpoints.IsConverted(checkpoint)) conversionBytes = CheckpointMemory.ConversionPeakBytes(checkpoint, profile.RuntimeBytes);
+        }
+        else
+        {
+            (modelBytes, fused) = model is null ? (0, false) : _models.GetOrAdd(model.Path, path => (FolderBytes(path), HasFusedAttention(path)));
+        }
         var budget = Budget(owner);
 
         // Hires fix's second pass runs at the target size: the estimate takes the larger of the two passes.
@@ -41,8 +57,9 @@ public sealed class MemoryAdmission(IGenerationEngine engine, IOptionsMonitor<Ge
             upscale = Math.Max(1.0, Math.Sqrt((double)hw * hh / ((double)width * height)));
         }
 
-        long Need(int images) => JobMemoryEstimator.PeakBytes(
-            new JobMemoryInput(modelBytes, width, height, images, request.InitImage is not null, initImagePixels, fused, upscale), profile);
+        // The conversion finishes (and frees its mapped file and test session) before the job's sessions are made.
+        long Need(int images) => Math.Max(conversionBytes, JobMemoryEstimator.PeakBytes(
+            new JobMemoryInput(modelBytes, width, height, images, request.InitImage is not null, initImagePixels, fused, upscale), profile));
 
         var batch = Math.Max(1, request.BatchSize);
         for (var images = batch; images >= 1; images--)
@@ -52,10 +69,12 @@ public sealed class MemoryAdmission(IGenerationEngine engine, IOptionsMonitor<Ge
         }
         var one = Need(1);
         var who = owner ? "a job of the owner" : "a member's job";
+        var converting = conversionBytes >= one;
         throw new GenerationValidationException(
-            $"This job needs about {GiB(one)} of memory{(batch > 1 ? " even one image at a time" : "")} ({width}x{height}, model {name}), " +
+            $"This job needs about {GiB(one)} of memory{(batch > 1 && !converting ? " even one image at a time" : "")} ({width}x{height}, model {name}" +
+            $"{(converting ? ", converted from its checkpoint file on first use" : "")}), " +
             $"but the server allows {GiB(budget)} for {who} (setting Generation:{(owner ? "MemoryBudgetBytes" : "MemberMemoryBudgetBytes")}). " +
-            "Choose a smaller width and height.");
+            (converting ? "Choose a smaller model." : "Choose a smaller width and height."));
     }
 
     /// <summary>The owner's budget: the configured bytes, or a share of the memory this process may use (container limits included).</summary>

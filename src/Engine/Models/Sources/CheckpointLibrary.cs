@@ -162,6 +162,9 @@ public sealed class CheckpointLibrary
                 $"converting it needs {need / 1e9:0.0} GB free in {CachePath}, but only {free / 1e9:0.0} GB are free."));
     }
 
+    /// <summary>Whether a complete conversion of <paramref name="entry"/> is in the cache (its first use will not convert).</summary>
+    public bool IsConverted(CheckpointEntry entry) => File.Exists(Path.Combine(CacheFolder(entry), CompleteMarker));
+
     public string CacheFolder(CheckpointEntry entry)
     {
         var key = new StringBuilder()
