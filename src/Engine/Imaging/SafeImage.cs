@@ -62,11 +62,17 @@ public static class SafeImage
     public static Image<Rgb24> Decode(byte[] bytes, ImageLimits? limits = null) => Decode(bytes, Probe(bytes, limits));
 
     /// <summary>Decodes bytes that <see cref="Probe"/> accepted.</summary>
-    public static Image<Rgb24> Decode(byte[] bytes, ImageProbe probe)
+    public static Image<Rgb24> Decode(byte[] bytes, ImageProbe probe) => Decode<Rgb24>(bytes, probe);
+
+    /// <summary>Probes, then decodes the first frame in <typeparamref name="TPixel"/> (masks: <see cref="L8"/>).</summary>
+    public static Image<TPixel> Decode<TPixel>(byte[] bytes, ImageLimits limits) where TPixel : unmanaged, IPixel<TPixel> =>
+        Decode<TPixel>(bytes, Probe(bytes, limits));
+
+    private static Image<TPixel> Decode<TPixel>(byte[] bytes, ImageProbe probe) where TPixel : unmanaged, IPixel<TPixel>
     {
         try
         {
-            var image = Image.Load<Rgb24>(Decoding, bytes);
+            var image = Image.Load<TPixel>(Decoding, bytes);
             if (image.Width != probe.Width || image.Height != probe.Height)
             {
                 image.Dispose();

@@ -37,19 +37,16 @@ public sealed record InpaintMask(int Width, int Height, float[] Blurred, float[]
     {
         try
         {
-            var info = Image.Identify(bytes);
-            if (info.Width > RequestValidator.MaxInitImageSide || info.Height > RequestValidator.MaxInitImageSide)
-                return $"The mask is {info.Width}×{info.Height}; at most {RequestValidator.MaxInitImageSide} pixels per side are accepted.";
-            using var mask = Image.Load<L8>(bytes);
+            using var mask = RequestValidator.DecodeMask(bytes);
             var pixels = new L8[mask.Width * mask.Height];
             mask.CopyPixelDataTo(pixels);
             return pixels.Any(p => invert ? p.PackedValue < 255 : p.PackedValue > 0)
                 ? null
                 : $"The mask is all {(invert ? "white (inverted)" : "black")}: nothing would be repainted. White marks the area to repaint.";
         }
-        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        catch (GenerationValidationException ex)
         {
-            return $"The mask could not be read ({ex.Message}); send a PNG, JPEG or WebP image.";
+            return ex.Message;
         }
     }
 

@@ -120,17 +120,17 @@ public sealed class RequestValidator(ModelRegistry registry)
         }
     }
 
-    private static Image<L8> DecodeMask(byte[] bytes)
+    /// <summary>
+    /// The mask as greyscale (A1111 reads it as "L"; an alpha channel is ignored as there), through <see cref="SafeImage"/>
+    /// with the init image's limits: chunk caps, pixel cap from the header, no metadata inflated.
+    /// </summary>
+    internal static Image<L8> DecodeMask(byte[] bytes)
     {
         try
         {
-            var info = Image.Identify(bytes);
-            if (info.Width > MaxInitImageSide || info.Height > MaxInitImageSide)
-                Fail($"The mask is {info.Width}×{info.Height}; at most {MaxInitImageSide} pixels per side are accepted.");
-            // A1111 reads the mask as greyscale ("L"); an alpha channel is ignored as there.
-            return Image.Load<L8>(bytes);
+            return SafeImage.Decode<L8>(bytes, InitImageLimits);
         }
-        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        catch (ImageFormatException ex)
         {
             Fail($"The mask could not be read ({ex.Message}); send a PNG, JPEG or WebP image.");
             throw; // unreachable

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using SdBlazor.Engine.Imaging;
 using SdBlazor.Engine.Pipelines;
 using SdBlazor.Engine.Upscaling;
 using SdBlazor.Shared;
@@ -25,9 +26,6 @@ public sealed class SdApiExtras(IUpscalerCatalog upscalers)
     public const int MaxBatchImages = 32;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-
-    public List<UpscalerItem> List() =>
-        [new(None, null, null, null, null), .. upscalers.List().Select(u => new UpscalerItem(u.Name, u.ModelPath is null ? null : u.Name, null, null, u.Scale))];
 
     public async Task<IResult> SingleAsync(ExtrasSingleImageRequest body, CancellationToken cancellationToken)
     {
@@ -94,7 +92,7 @@ public sealed class SdApiExtras(IUpscalerCatalog upscalers)
         {
             var upscaler = upscalers.Find(name);
             if (upscaler is null)
-                errors.Add(new(["body", field], $"Upscaler '{name}' not found; available: {string.Join(", ", List().Select(u => u.Name))}.", "value_error"));
+                errors.Add(new(["body", field], $"Upscaler '{name}' not found; available: {string.Join(", ", new[] { None }.Concat(upscalers.List().Select(u => u.Name)))}.", "value_error"));
             return upscaler;
         }
         catch (InvalidDataException ex)
@@ -114,15 +112,10 @@ public sealed class SdApiExtras(IUpscalerCatalog upscalers)
         }
         try
         {
-            var info = Image.Identify(bytes);
-            if (info.Width > RequestValidator.MaxInitImageSide || info.Height > RequestValidator.MaxInitImageSide)
-            {
-                errors.Add(new(loc, $"The image is {info.Width}×{info.Height}; at most {RequestValidator.MaxInitImageSide} pixels per side are accepted.", "value_error"));
-                return null;
-            }
-            return Image.Load<Rgb24>(bytes);
+            // The same checks as an init image (chunk caps, pixel cap from the header, no metadata inflated).
+            return SafeImage.Decode(bytes, RequestValidator.InitImageLimits);
         }
-        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or NotSupportedException)
+        catch (ImageFormatException ex)
         {
             errors.Add(new(loc, $"The image could not be read ({ex.Message}).", "value_error"));
             return null;

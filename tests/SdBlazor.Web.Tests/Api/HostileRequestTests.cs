@@ -85,6 +85,33 @@ public sealed class HostileRequestTests(SdApiFactory factory) : IClassFixture<Sd
 
     [Theory]
     [MemberData(nameof(DamagedImages))]
+    [InlineData("ztxt-bomb")]
+    [InlineData("itxt-bomb")]
+    public async Task A_damaged_mask_or_extras_image_is_a_422_too(string kind)
+    {
+        // Masks and extras images once had their own Image.Identify/Load, which inflates text chunks (the 2 GB bomb).
+        var bytes = kind switch
+        {
+            "ztxt-bomb" => HostilePng.WithChunk(Png.Gradient(64, 64), HostilePng.Chunk("zTXt", HostilePng.ZTxt("parameters", HostilePng.ZeroBomb(64L << 20)))),
+            "itxt-bomb" => HostilePng.WithChunk(Png.Gradient(64, 64), HostilePng.Chunk("iTXt", HostilePng.ITxt("parameters", HostilePng.ZeroBomb(64L << 20)))),
+            _ => Damaged(kind),
+        };
+        var image = Convert.ToBase64String(bytes);
+        var init = Convert.ToBase64String(Png.Gradient(64, 64));
+        var api = factory.Api();
+
+        var masked = await api.PostJsonAsync("/sdapi/v1/img2img", $$"""{"prompt": "x", "steps": 1, "init_images": ["{{init}}"], "mask": "{{image}}"}""");
+        var extras = await api.PostJsonAsync("/sdapi/v1/extra-single-image", $$"""{"image": "{{image}}", "upscaling_resize": 2, "upscaler_1": "Nearest"}""");
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, masked.Status);
+        Assert.Contains("mask", masked.Text, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, extras.Status);
+        AssertNoInternals(masked.Text);
+        AssertNoInternals(extras.Text);
+    }
+
+    [Theory]
+    [MemberData(nameof(DamagedImages))]
     public async Task A_damaged_init_image_is_refused_at_submit_and_nothing_is_queued(string kind)
     {
         var api = factory.Api();
