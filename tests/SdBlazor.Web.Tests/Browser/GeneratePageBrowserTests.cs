@@ -47,7 +47,8 @@ public sealed class GeneratePageBrowserTests(ITestOutputHelper output)
         await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync("a red circle on a blue background");
         // The default model takes milliseconds per step at 64×64: a larger size and more steps make the run last a few
         // seconds, long enough for a person (and this test) to watch frames arrive, without delays in the product.
-        await page.GetByLabel("Steps", new() { Exact = true }).FillAsync("60");
+        // 150, not 60: the embedded UNet's fused attention (issue 27) made 60 steps at 256² too quick to see 5 frames.
+        await page.GetByLabel("Steps", new() { Exact = true }).FillAsync("150");
         await page.GetByLabel("Width", new() { Exact = true }).FillAsync("256");
         await page.GetByLabel("Height", new() { Exact = true }).FillAsync("256");
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate", Exact = true }).ClickAsync();
