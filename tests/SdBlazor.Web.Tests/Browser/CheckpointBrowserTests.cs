@@ -70,7 +70,9 @@ public sealed class CheckpointBrowserTests(ITestOutputHelper output)
             await finalImage.WaitForAsync(new() { Timeout = 180_000 });
             var phases = await page.EvaluateAsync<string[]>("window.__phases");
             output.WriteLine("phases: " + string.Join(" | ", phases));
-            Assert.Contains(phases, p => p.StartsWith("Converting unet", StringComparison.Ordinal));
+            // Which component is on screen when the page samples depends on speed (the tiny UNet converts in
+            // milliseconds on an idle machine): any named conversion phase shows the user what is happening.
+            Assert.Contains(phases, p => p.StartsWith("Converting ", StringComparison.Ordinal) && p.Contains('/'));
             Assert.True(problems.Count == 0, string.Join("\n", problems));
         }
         finally
