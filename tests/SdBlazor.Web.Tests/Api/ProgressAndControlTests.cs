@@ -30,7 +30,7 @@ public sealed class ProgressAndControlTests(SdApiFactory factory) : IClassFixtur
         // Long enough (10 batches × 150 steps at 256×256) that it is certainly still running when interrupted.
         var generation = api.PostJsonAsync("/sdapi/v1/txt2img", """{"prompt": "a long job", "seed": 5, "steps": 150, "n_iter": 10, "width": 256, "height": 256}""");
 
-        var running = await PollUntil(api, p => p.GetProperty("state").GetProperty("sampling_step").GetInt32() >= 2 && p.GetProperty("current_image").ValueKind == JsonValueKind.String);
+        var running = await PollUntil(api, generation, p => p.GetProperty("state").GetProperty("sampling_step").GetInt32() >= 2 && p.GetProperty("current_image").ValueKind == JsonValueKind.String);
         var state = running.GetProperty("state");
         Assert.Equal(10, state.GetProperty("job_count").GetInt32());
         Assert.Equal(150, state.GetProperty("sampling_steps").GetInt32());
@@ -68,7 +68,7 @@ public sealed class ProgressAndControlTests(SdApiFactory factory) : IClassFixtur
         var api = factory.Api();
         var generation = api.PostJsonAsync("/sdapi/v1/txt2img", """{"prompt": "skip me", "seed": 500, "steps": 150, "n_iter": 2, "width": 256, "height": 256}""");
 
-        await PollUntil(api, p => p.GetProperty("state").GetProperty("sampling_step").GetInt32() >= 2 && p.GetProperty("state").GetProperty("job_no").GetInt32() == 0);
+        await PollUntil(api, generation, p => p.GetProperty("state").GetProperty("sampling_step").GetInt32() >= 2 && p.GetProperty("state").GetProperty("job_no").GetInt32() == 0);
         Assert.Equal(HttpStatusCode.OK, (await api.PostJsonAsync("/sdapi/v1/skip", "")).Status);
 
         var reply = await generation.WaitAsync(Patience);
@@ -89,11 +89,18 @@ public sealed class ProgressAndControlTests(SdApiFactory factory) : IClassFixtur
         Assert.Single(after.Images);
     }
 
-    private static async Task<JsonElement> PollUntil(HttpClient api, Func<JsonElement, bool> condition)
+    // Stops as soon as the generation itself has ended, with its reply, so a refused or finished job fails here
+    // with its reason instead of after two minutes of polling.
+    private static async Task<JsonElement> PollUntil(HttpClient api, Task<ApiReply> generation, Func<JsonElement, bool> condition)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (DateTime.UtcNow < deadline)
         {
+            if (generation.IsCompleted)
+            {
+                var ended = await generation;
+                throw new Xunit.Sdk.XunitException($"The generation ended ({(int)ended.Status}: {ended.Text[..Math.Min(ended.Text.Length, 300)]}) before the progress endpoint showed the expected state.");
+            }
             var progress = (await api.GetJsonAsync("/sdapi/v1/progress")).Body;
             if (condition(progress)) return progress;
             await Task.Delay(50);

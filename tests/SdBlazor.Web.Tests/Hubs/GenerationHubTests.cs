@@ -18,8 +18,8 @@ public sealed class GenerationHubTests
 {
     public static TheoryData<HttpTransportType> Transports => [HttpTransportType.LongPolling, HttpTransportType.WebSockets];
 
-    private static GenerationRequest Request(string prompt, int steps, int batchCount = 1) =>
-        new() { Prompt = prompt, Steps = steps, BatchCount = batchCount, Seed = 1234 };
+    private static GenerationRequest Request(string prompt, int steps, int batchCount = 1, int size = 64) =>
+        new() { Prompt = prompt, Steps = steps, BatchCount = batchCount, Seed = 1234, Width = size, Height = size };
 
     [Fact]
     public async Task The_host_runs_the_real_engine_on_the_default_model()
@@ -76,7 +76,9 @@ public sealed class GenerationHubTests
         var recorder = new EventRecorder(connection);
         await connection.StartAsync();
 
-        var id = await connection.InvokeAsync<string>("Submit", Request("a long walk", steps: GenerationLimits.MaxSteps, batchCount: 20));
+        // 256² so that one image takes seconds: at 64² the fused-attention UNet finished three whole images between
+        // the first step event and the cancel over long polling, and no image may be done before the cancel.
+        var id = await connection.InvokeAsync<string>("Submit", Request("a long walk", steps: GenerationLimits.MaxSteps, batchCount: 20, size: 256));
         await recorder.First<JobStepEvent>(id);
         Assert.True(await connection.InvokeAsync<bool>("Cancel", id));
 

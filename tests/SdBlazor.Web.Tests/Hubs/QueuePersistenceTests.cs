@@ -27,7 +27,7 @@ public sealed class QueuePersistenceTests
                 await using var connection = before.Connect(HttpTransportType.WebSockets);
                 var recorder = new EventRecorder(connection);
                 await connection.StartAsync();
-                longJob = await connection.InvokeAsync<string>("Submit", new GenerationRequest { Prompt = "very long", Steps = GenerationLimits.MaxSteps, BatchCount = 50 });
+                longJob = await connection.InvokeAsync<string>("Submit", new GenerationRequest { Prompt = "very long", Steps = GenerationLimits.MaxSteps, BatchCount = 50, Width = 256, Height = 256 });
                 first = await connection.InvokeAsync<string>("Submit", new GenerationRequest { Prompt = "after restart 1", Steps = 5, Seed = 1 });
                 second = await connection.InvokeAsync<string>("Submit", new GenerationRequest { Prompt = "after restart 2", Steps = 5, Seed = 2 });
                 await recorder.First<JobStepEvent>(longJob);
@@ -108,7 +108,7 @@ public sealed class QueuePersistenceTests
         var recorder = new EventRecorder(connection);
         await connection.StartAsync();
         // Keep the worker busy so the others stay queued.
-        var busy = await connection.InvokeAsync<string>("Submit", new GenerationRequest { Prompt = "busy", Steps = GenerationLimits.MaxSteps, BatchCount = 50 });
+        var busy = await connection.InvokeAsync<string>("Submit", new GenerationRequest { Prompt = "busy", Steps = GenerationLimits.MaxSteps, BatchCount = 50, Width = 256, Height = 256 });
         await recorder.First<JobStepEvent>(busy);
 
         var a = queue.Enqueue(new GenerationRequest { Prompt = "a" });

@@ -23,7 +23,7 @@ namespace SdBlazor.Web.Tests.Sharing;
 public sealed class OwnershipTests
 {
     private static readonly GenerationRequest Short = new() { Prompt = "alice secret lighthouse", Steps = 2, Width = 64, Height = 64 };
-    private static readonly GenerationRequest Long = new() { Prompt = "alice long job", Steps = GenerationLimits.MaxSteps, BatchCount = 50, Width = 64, Height = 64 };
+    private static readonly GenerationRequest Long = new() { Prompt = "alice long job", Steps = GenerationLimits.MaxSteps, BatchCount = 50, Width = 256, Height = 256 };
 
     [Fact]
     public async Task A_members_jobs_are_invisible_to_another_member_on_every_route_and_visible_to_the_owner()
