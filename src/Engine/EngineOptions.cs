@@ -52,6 +52,13 @@ public sealed class EngineOptions
     /// </summary>
     public FixedShapes FixedUNetShapes { get; set; } = FixedShapes.Auto;
 
+    /// <summary>
+    /// Most models whose sessions stay loaded at once, so that switching back to one costs nothing; the least recently
+    /// used is released first, never the one a generation is using. The web app also keeps their total within its
+    /// memory budget (<c>Generation:MemoryBudgetBytes</c>). 1: A1111's default, one model at a time.
+    /// </summary>
+    public int MaxLoadedModels { get; set; } = 4;
+
     /// <summary>Load the default model's sessions in the background when the app starts, so that the first request does not pay for session creation.</summary>
     public bool PreloadDefaultModel { get; set; } = true;
 

@@ -11,6 +11,7 @@ public sealed class EngineOptionsValidator : IValidateOptions<EngineOptions>
         if (string.IsNullOrWhiteSpace(options.DefaultModel)) failures.Add("Engine:DefaultModel must name a model folder.");
         if (options.DeviceId < 0) failures.Add($"Engine:DeviceId must be 0 or more (got {options.DeviceId}).");
         if (options.IntraOpThreads < 0) failures.Add($"Engine:IntraOpThreads must be 0 (ONNX Runtime's default) or more (got {options.IntraOpThreads}).");
+        if (options.MaxLoadedModels is < 1 or > 64) failures.Add($"Engine:MaxLoadedModels must be 1 to 64 (got {options.MaxLoadedModels}).");
         if (options.OptimizedModelCacheMinBytes < 0) failures.Add($"Engine:OptimizedModelCacheMinBytes must be 0 or more (got {options.OptimizedModelCacheMinBytes}).");
         if (!Enum.IsDefined(options.FixedUNetShapes)) failures.Add($"Engine:FixedUNetShapes must be one of {string.Join(", ", Enum.GetNames<Onnx.FixedShapes>())}.");
         if (!Enum.IsDefined(options.ExecutionProvider)) failures.Add($"Engine:ExecutionProvider must be one of {string.Join(", ", Enum.GetNames<Onnx.ExecutionProviderKind>())}.");

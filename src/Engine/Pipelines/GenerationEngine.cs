@@ -17,9 +17,10 @@ using SixLabors.ImageSharp.Processing;
 namespace SdBlazor.Engine.Pipelines;
 
 /// <summary>
-/// <see cref="IGenerationEngine"/> on ONNX Runtime: validates, loads the model's sessions lazily (one model resident
-/// at a time; released on refresh or when another model is asked for), encodes the prompts once per request and runs
-/// each batch through <see cref="StableDiffusionPipeline"/>. One generation at a time per engine.
+/// <see cref="IGenerationEngine"/> on ONNX Runtime: validates, loads the model's sessions lazily and keeps up to
+/// <see cref="EngineOptions.MaxLoadedModels"/> of them loaded (least recently used released first; a model whose files
+/// changed is released on refresh), encodes the prompts once per request and runs each batch through
+/// <see cref="StableDiffusionPipeline"/>. One generation at a time per engine.
 /// </summary>
 public sealed class GenerationEngine : IGenerationEngine, IDisposable
 {
@@ -35,8 +36,13 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private readonly LoraVariants _loras;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _modelLock = new();
-    private LoadedModel? _loaded;
-    private bool _releaseAfterRun;
+    private readonly int _maxLoaded;
+
+    // Least recently used first.
+    private readonly List<LoadedEntry> _loaded = [];
+    private string? _inUsePath;
+    private bool _refreshAfterRun;
+    private bool _unloadAllAfterRun;
 
     private readonly Upscaling.IUpscalerCatalog _upscalers;
     private readonly Upscaling.UpscalerCatalog? _ownedUpscalers;
@@ -53,47 +59,133 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         _useTaesd = options.Value.UseTaesdPreviews;
         _fixedUNetShapes = options.Value.FixedUNetShapes;
         _warmUp = options.Value.WarmUpOnLoad;
+        _maxLoaded = Math.Max(1, options.Value.MaxLoadedModels);
         _loras = new LoraVariants(options.Value.ResolveLoraPath(), registry.Checkpoints.CachePath, logger);
     }
 
     public static string EngineVersion { get; } =
         typeof(GenerationEngine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
-    /// <summary>The model whose sessions are loaded now (tests and the benchmark look inside).</summary>
+    /// <summary>The most recently used loaded model (tests and the benchmark look inside).</summary>
     internal LoadedModel? Resident
     {
-        get { lock (_modelLock) return _loaded; }
+        get { lock (_modelLock) return _loaded.Count == 0 ? null : _loaded[^1].Model; }
     }
 
-    /// <summary>Name of the model whose sessions are loaded now, or null (status displays; the preload test).</summary>
+    /// <summary>Name of the most recently used loaded model, or null (status displays; the preload test).</summary>
     public string? ResidentModelName => Resident?.Folder.Name;
 
     public IReadOnlyList<ModelDescriptor> ListModels() => _registry.List();
 
+    public IReadOnlyList<LoadedModelInfo> LoadedModels()
+    {
+        lock (_modelLock)
+            return _loaded.Select(e => new LoadedModelInfo(e.Model.Folder.Name, e.Model.Folder.Path, e.MeasuredBytes, e.LoadTime, e.LoadedUtc, e.LastUsedUtc,
+                e.Model.Folder.Path == _inUsePath)).ToList();
+    }
+
+    /// <summary>
+    /// Re-scans the models folder. Loaded models stay loaded (an import finishing must not throw away what the user
+    /// loaded) unless their folder is gone or any of its files changed; one a running generation uses is checked when it ends.
+    /// </summary>
     public void RefreshModels()
     {
         _registry.Refresh();
-        // Sessions in use by a running generation are released when it ends.
         if (_gate.Wait(0))
         {
-            try { Unload(); }
+            try { ReleaseStale(); }
             finally { _gate.Release(); }
         }
-        else _releaseAfterRun = true;
+        else _refreshAfterRun = true;
     }
 
-    /// <summary>Releases the resident model's sessions (they load again on the next generation).</summary>
+    /// <summary>Releases every loaded model's sessions (they load again on the next generation).</summary>
     public void Unload()
     {
-        lock (_modelLock) ReleaseLoaded();
+        lock (_modelLock)
+        {
+            foreach (var entry in _loaded) entry.Model.Dispose();
+            _loaded.Clear();
+        }
+        NativeHeap.Trim();
     }
 
-    private void ReleaseLoaded()
+    public UnloadOutcome UnloadModel(string nameOrPath)
     {
-        if (_loaded is null) return;
-        _loaded.Dispose();
-        _loaded = null;
+        lock (_modelLock)
+        {
+            var matches = _loaded.Where(e => e.Model.Folder.Path == nameOrPath || string.Equals(e.Model.Folder.Name, nameOrPath, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (matches.Count == 0) return UnloadOutcome.NotLoaded;
+            if (matches.Any(e => e.Model.Folder.Path == _inUsePath)) return UnloadOutcome.InUse;
+            foreach (var entry in matches) Release(entry);
+        }
         NativeHeap.Trim();
+        return UnloadOutcome.Unloaded;
+    }
+
+    public void UnloadAll()
+    {
+        lock (_modelLock)
+        {
+            foreach (var entry in _loaded.Where(e => e.Model.Folder.Path != _inUsePath).ToList()) Release(entry);
+            if (_inUsePath is not null) _unloadAllAfterRun = true;
+        }
+        NativeHeap.Trim();
+    }
+
+    private void Release(LoadedEntry entry)
+    {
+        _loaded.Remove(entry);
+        entry.Model.Dispose();
+        _logger.LogInformation("Model {Model} unloaded", entry.Model.Folder.Name);
+    }
+
+    private void ReleaseStale()
+    {
+        var stale = 0;
+        lock (_modelLock)
+        {
+            var listed = _registry.List().Select(m => m.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var entry in _loaded.ToList())
+            {
+                // A LoRA variant carries its base model's name; its own folder is checked by the stamp.
+                if (listed.Contains(entry.Model.Folder.Name) && FolderStamp(entry.Model.Folder.Path) == entry.Stamp) continue;
+                Release(entry);
+                stale++;
+            }
+        }
+        if (stale > 0) NativeHeap.Trim();
+    }
+
+    /// <summary>Every file of the folder with its length and write time: any change (a file replaced, a component added) differs.</summary>
+    private static string FolderStamp(string path)
+    {
+        try
+        {
+            var hash = new HashCode();
+            foreach (var file in new DirectoryInfo(path).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true })
+                         .OrderBy(f => f.FullName, StringComparer.Ordinal))
+            {
+                hash.Add(file.FullName);
+                hash.Add(file.Length);
+                hash.Add(file.LastWriteTimeUtc.Ticks);
+            }
+            return hash.ToHashCode().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
+    private sealed class LoadedEntry(LoadedModel model, long measuredBytes, TimeSpan loadTime, string stamp)
+    {
+        public LoadedModel Model { get; } = model;
+        public long MeasuredBytes { get; } = measuredBytes;
+        public TimeSpan LoadTime { get; } = loadTime;
+        public string Stamp { get; } = stamp;
+        public DateTime LoadedUtc { get; } = DateTime.UtcNow;
+        public DateTime LastUsedUtc { get; set; } = DateTime.UtcNow;
     }
 
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, IStepProgressSink? progress,
@@ -118,11 +210,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         finally
         {
             validated.Dispose();
-            if (_releaseAfterRun)
-            {
-                _releaseAfterRun = false;
-                Unload();
-            }
+            AfterRun();
             _gate.Release();
         }
     }
@@ -378,7 +466,11 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         {
             return await Task.Run(() =>
             {
-                if (Resident is { } resident && resident.Folder.Path == folder.Path) return new PreloadTimings(TimeSpan.Zero, TimeSpan.Zero, false);
+                if (IsLoaded(folder.Path))
+                {
+                    GetOrLoad(folder); // counts as a use: the least recently used is released first
+                    return new PreloadTimings(TimeSpan.Zero, TimeSpan.Zero, false);
+                }
                 var clock = Stopwatch.StartNew();
                 var model = GetOrLoad(folder);
                 var load = clock.Elapsed;
@@ -391,6 +483,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
         finally
         {
+            AfterRun();
             _gate.Release();
         }
     }
@@ -442,16 +535,52 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         return states;
     }
 
+    private bool IsLoaded(string path)
+    {
+        lock (_modelLock) return _loaded.Any(e => e.Model.Folder.Path == path);
+    }
+
+    /// <summary>Under the gate, after a generation or a preload: the model is free again; deferred unloads and refreshes happen now.</summary>
+    private void AfterRun()
+    {
+        bool unloadAll, refresh;
+        lock (_modelLock)
+        {
+            _inUsePath = null;
+            (unloadAll, refresh) = (_unloadAllAfterRun, _refreshAfterRun);
+            _unloadAllAfterRun = _refreshAfterRun = false;
+        }
+        if (unloadAll) Unload();
+        else if (refresh) ReleaseStale();
+    }
+
+    /// <summary>The loaded sessions of <paramref name="folder"/>, loading them (and releasing the least recently used beyond the limit) when needed; marks it in use until <see cref="AfterRun"/>.</summary>
     private LoadedModel GetOrLoad(ModelFolder folder)
     {
         lock (_modelLock)
         {
-            if (_loaded is not null && _loaded.Folder.Path == folder.Path) return _loaded;
-            ReleaseLoaded();
-            _logger.LogInformation("Loading model {Model} from {Path}", folder.Name, folder.Path);
-            _loaded = LoadedModel.Load(folder, _sessions, _useTaesd, _fixedUNetShapes);
-            _logger.LogInformation("Model {Model} loaded on {Provider}", folder.Name, _loaded.ExecutionProvider);
-            return _loaded;
+            var entry = _loaded.FirstOrDefault(e => e.Model.Folder.Path == folder.Path);
+            if (entry is null)
+            {
+                var released = false;
+                while (_loaded.Count >= _maxLoaded && _loaded.FirstOrDefault(e => e.Model.Folder.Path != _inUsePath) is { } oldest)
+                {
+                    Release(oldest);
+                    released = true;
+                }
+                if (released) NativeHeap.Trim();
+                _logger.LogInformation("Loading model {Model} from {Path}", folder.Name, folder.Path);
+                var before = Environment.WorkingSet;
+                var clock = Stopwatch.StartNew();
+                var model = LoadedModel.Load(folder, _sessions, _useTaesd, _fixedUNetShapes);
+                entry = new LoadedEntry(model, Math.Max(0, Environment.WorkingSet - before), clock.Elapsed, FolderStamp(folder.Path));
+                _logger.LogInformation("Model {Model} loaded on {Provider} in {Duration:F2} s", folder.Name, model.ExecutionProvider, clock.Elapsed.TotalSeconds);
+            }
+            else _loaded.Remove(entry);
+            _loaded.Add(entry);
+            entry.LastUsedUtc = DateTime.UtcNow;
+            _inUsePath = folder.Path;
+            return entry.Model;
         }
     }
 

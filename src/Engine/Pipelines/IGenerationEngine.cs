@@ -23,6 +23,17 @@ public interface IGenerationEngine
     /// <param name="warmUpSize">Pixels (square) to warm up at; null: the model's native size.</param>
     Task<PreloadTimings> PreloadAsync(string? modelName = null, int? warmUpSize = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Models whose sessions are loaded now, least recently used first.</summary>
+    IReadOnlyList<LoadedModelInfo> LoadedModels() => [];
+
+    /// <summary>Releases the sessions of the loaded model whose folder is <paramref name="nameOrPath"/> (or of every loaded variant with that name), unless a generation uses it.</summary>
+    UnloadOutcome UnloadModel(string nameOrPath) => UnloadOutcome.NotLoaded;
+
+    /// <summary>Releases every loaded model; one a generation uses is released when that generation ends (A1111's unload-checkpoint).</summary>
+    void UnloadAll()
+    {
+    }
+
     /// <summary>
     /// Runs txt2img (or img2img when <see cref="GenerationRequest.InitImage"/> is set): all batches, all images.
     /// Throws <see cref="GenerationValidationException"/> for bad input (before any work starts) and

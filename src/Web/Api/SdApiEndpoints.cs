@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using SdBlazor.Engine.Pipelines;
 using SdBlazor.Web.Api.Models;
+using SdBlazor.Web.Generation;
 using SdBlazor.Web.Sharing;
 
 using SdBlazor.Web.Sharing.Auth;
@@ -51,6 +53,30 @@ public static class SdApiEndpoints
 
         api.MapPost("/refresh-checkpoints", (ModelCatalog models) => { models.Refresh(); return Results.Json(new { }); })
             .WithSummary("Re-scan the models folder").Produces(StatusCodes.Status200OK)
+            .RequireAuthorization(SharingPolicies.Owner);
+
+        // A1111: unload releases the model weights, reload loads the selected checkpoint again. Several models may be
+        // loaded here (Engine:MaxLoadedModels): unload releases them all, one that a job uses when the job ends.
+        api.MapPost("/unload-checkpoint", (IGenerationEngine engine) => { engine.UnloadAll(); return Results.Json(new { }); })
+            .WithSummary("Release every loaded model").Produces(StatusCodes.Status200OK)
+            .RequireAuthorization(SharingPolicies.Owner);
+
+        api.MapPost("/reload-checkpoint", async (ModelCatalog models, LoadedModelCache loaded, HttpContext http) =>
+            {
+                var selected = models.Selected();
+                if (selected is null) return SdApiResults.NotFound("No checkpoint is selected.");
+                try
+                {
+                    await loaded.LoadAsync(selected.Name, http.RequestAborted);
+                }
+                catch (ModelLoadException ex)
+                {
+                    return ex.NotFound ? SdApiResults.NotFound(ex.Message) : SdApiResults.Validation("sd_model_checkpoint", ex.Message);
+                }
+                return Results.Json(new { });
+            })
+            .WithSummary("Load the selected checkpoint").Produces(StatusCodes.Status200OK)
+            .Produces<ApiErrorResponse>(StatusCodes.Status404NotFound).Produces<ValidationErrorResponse>(StatusCodes.Status422UnprocessableEntity)
             .RequireAuthorization(SharingPolicies.Owner);
 
         api.MapGet("/samplers", () => Results.Json(SamplerCatalog.Samplers())).WithSummary("Samplers").Produces<List<SamplerItem>>();

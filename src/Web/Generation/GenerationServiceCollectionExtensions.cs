@@ -23,6 +23,7 @@ public static class GenerationServiceCollectionExtensions
         services.AddSingleton<JobNotifier>();
         services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<MemoryAdmission>();
+        services.AddSingleton<LoadedModelCache>();
         services.AddSingleton<InitImageFiles>();
         services.TryAddSingleton<IDiskSpace, DataFolderDiskSpace>();
         services.AddSingleton<SubmissionValidator>();

@@ -15,6 +15,7 @@ public sealed class GenerationWorker(
     PreviewStore previews,
     JobNotifier notifier,
     MemoryAdmission admission,
+    LoadedModelCache loadedModels,
     IDiskSpace disk,
     IOptionsMonitor<GenerationOptions> options,
     ILogger<GenerationWorker> logger) : BackgroundService
@@ -89,6 +90,7 @@ public sealed class GenerationWorker(
             var plan = admission.Plan(request, owner: job.Account is null);
             if (plan.ImagesPerUNetBatch < request.BatchSize)
                 logger.LogInformation("Job {JobId}: {Images} image(s) per UNet batch to stay within {Budget}", job.Id, plan.ImagesPerUNetBatch, MemoryAdmission.GiB(plan.BudgetBytes));
+            loadedModels.MakeRoom(request.Model, plan.NeedBytes);
             using var result = await Task.Run(() => engine.GenerateAsync(request, sink, run.Token, run.ConsumeSkip, plan.ImagesPerUNetBatch), CancellationToken.None);
             var ids = await outputs.SaveAsync(job, result, CancellationToken.None);
             var summary = Summarize(result.Parameters);

@@ -77,6 +77,11 @@ public sealed class MemoryAdmission(IGenerationEngine engine, ModelRegistry regi
             (converting ? "Choose a smaller model." : "Choose a smaller width and height."));
     }
 
+    /// <summary>What keeping a loaded model costs, counted as the job estimate counts a model (the process's own runtime is not the model's).</summary>
+    /// <param name="folderPath">The folder its sessions were made from.</param>
+    public long ResidentBytes(string folderPath) =>
+        (long)(options.CurrentValue.MemoryProfile.ResidentPerModelByte * _models.GetOrAdd(folderPath, path => (FolderBytes(path), HasFusedAttention(path))).Bytes);
+
     /// <summary>The owner's budget: the configured bytes, or a share of the memory this process may use (container limits included).</summary>
     public long Budget(bool owner)
     {

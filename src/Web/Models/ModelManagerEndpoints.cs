@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SdBlazor.Engine.Pipelines;
+using SdBlazor.Web.Generation;
 using SdBlazor.Web.Sharing;
 
 namespace SdBlazor.Web.Models;
@@ -21,6 +23,26 @@ public static class ModelManagerEndpoints
             .RequireAuthorization(SharingPolicies.Owner);
         models.MapPost("/{name}/default", (string name, ModelManagerCatalog catalog) => catalog.SetDefault(name) ? Results.NoContent() : Results.NotFound())
             .RequireAuthorization(SharingPolicies.Owner);
+
+        models.MapGet("/loaded", (LoadedModelCache loaded) => Results.Ok(loaded.Report())).RequireAuthorization(SharingPolicies.Member);
+        models.MapPost("/{name}/load", async (string name, LoadedModelCache loaded, HttpContext http) =>
+        {
+            try
+            {
+                var timings = await loaded.LoadAsync(name, http.RequestAborted);
+                return Results.Ok(new { loaded = timings.Loaded, seconds = timings.SessionCreation.TotalSeconds, warmUpSeconds = timings.WarmUp.TotalSeconds });
+            }
+            catch (ModelLoadException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: ex.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status422UnprocessableEntity);
+            }
+        }).RequireAuthorization(SharingPolicies.Owner);
+        models.MapPost("/{name}/unload", (string name, LoadedModelCache loaded) => loaded.Unload(name) switch
+        {
+            UnloadOutcome.Unloaded => Results.NoContent(),
+            UnloadOutcome.InUse => Results.Problem($"Model '{name}' is generating now; unload it when the job has finished.", statusCode: StatusCodes.Status409Conflict),
+            _ => Results.Problem($"Model '{name}' is not loaded.", statusCode: StatusCodes.Status404NotFound),
+        }).RequireAuthorization(SharingPolicies.Owner);
 
         var imports = models.MapGroup("/import");
         imports.MapPost("", async (HttpContext http, ImportService service) =>
