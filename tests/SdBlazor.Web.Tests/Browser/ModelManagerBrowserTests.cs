@@ -86,4 +86,59 @@ public sealed class ModelManagerBrowserTests(ITestOutputHelper output)
             Directory.Delete(models, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Loading_and_unloading_from_the_page_shows_each_models_memory_and_follows_loads_made_elsewhere()
+    {
+        var models = Directory.CreateTempSubdirectory("sdblazor-models-browser-").FullName;
+        try
+        {
+            foreach (var name in new[] { DefaultModel.Name, "second" }) Directory.CreateSymbolicLink(Path.Combine(models, name), DefaultModel.Folder);
+            await using var app = new AppFactory(settings: new Dictionary<string, string?>
+            {
+                ["Engine:ModelsPath"] = models,
+                ["Engine:PreloadDefaultModel"] = "false",
+                ["Engine:WarmUpOnLoad"] = "false",
+            });
+            app.UseKestrel();
+            app.StartServer();
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+            var engine = app.Services.GetRequiredService<SdBlazor.Engine.Pipelines.IGenerationEngine>();
+
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await Chromium.LaunchAsync(playwright);
+            var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1600, Height = 900 } });
+            var problems = new List<string>();
+            page.PageError += (_, error) => problems.Add($"page error: {error}");
+            await page.GotoAsync(address.TrimEnd('/') + "/models");
+            await page.Locator("[data-interactive='true']").WaitForAsync(new() { Timeout = 60_000 });
+            var total = page.Locator("[data-testid=loaded-total]");
+            Assert.Contains("Loaded: 0 model(s)", await total.InnerTextAsync());
+
+            await page.Locator($"[data-load='{DefaultModel.Name}']").ClickAsync();
+            var chip = page.Locator($"[data-loaded='{DefaultModel.Name}']");
+            await chip.WaitForAsync(new() { Timeout = 60_000 });
+            var resident = long.Parse((await chip.GetAttributeAsync("data-resident-bytes"))!);
+            Assert.True(resident > new FileInfo(Path.Combine(DefaultModel.Folder, "unet", "model.onnx")).Length, $"{resident} bytes");
+            await page.Locator("[data-load='second']").ClickAsync();
+            await page.Locator("[data-loaded='second']").WaitForAsync(new() { Timeout = 60_000 });
+            Assert.Contains("Loaded: 2 model(s)", await total.InnerTextAsync());
+            output.WriteLine(await total.InnerTextAsync());
+            Assert.Equal([DefaultModel.Name, "second"], engine.LoadedModels().Select(m => m.Name));
+
+            await page.Locator($"[data-unload='{DefaultModel.Name}']").ClickAsync();
+            await chip.WaitForAsync(new() { State = WaitForSelectorState.Detached });
+            Assert.Equal(["second"], engine.LoadedModels().Select(m => m.Name));
+            Assert.Contains("Loaded: 1 model(s)", await total.InnerTextAsync());
+
+            // Loaded elsewhere (a job, the API, another tab): the page shows it without a reload.
+            await app.Services.GetRequiredService<SdBlazor.Web.Generation.LoadedModelCache>().LoadAsync(DefaultModel.Name, CancellationToken.None);
+            await chip.WaitForAsync(new() { Timeout = 10_000 });
+            Assert.True(problems.Count == 0, string.Join("\n", problems));
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
 }
