@@ -118,7 +118,8 @@ public sealed class ModelRegistry
         {
             foreach (var dir in Directory.EnumerateDirectories(ModelsPath))
             {
-                if (!File.Exists(Path.Combine(dir, "model_index.json"))) continue;
+                // Hidden folders are never models (an import copies into one before it is renamed into place).
+                if (Path.GetFileName(dir).StartsWith('.') || !File.Exists(Path.Combine(dir, "model_index.json"))) continue;
                 try
                 {
                     var folder = ModelFolder.Describe(dir);

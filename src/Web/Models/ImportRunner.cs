@@ -17,6 +17,15 @@ public sealed class ImportRunner(ImportStore store, ImportRoots roots, Resumable
 
     public string StagingFolder(ModelImport import) => Path.Combine(roots.DownloadPath, import.Id);
 
+    /// <summary>Folders of the download folder named like an import id (32 hex digits); anything else there is the user's (it is an import root).</summary>
+    public IEnumerable<string> StagingFolders()
+    {
+        if (!Directory.Exists(roots.DownloadPath)) return [];
+        return Directory.EnumerateDirectories(roots.DownloadPath)
+            .Where(d => Path.GetFileName(d) is { Length: 32 } name && name.All(char.IsAsciiHexDigitLower) && new DirectoryInfo(d).LinkTarget is null)
+            .ToList();
+    }
+
     public async Task RunAsync(ModelImport import, CancellationToken cancellationToken)
     {
         // Stopped between installing and saving "done": nothing left to fetch.
@@ -160,7 +169,15 @@ public sealed class ImportRunner(ImportStore store, ImportRoots roots, Resumable
         int read;
         while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
         {
-            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            try
+            {
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+            catch (IOException ex) when (ImportFailedException.IsDiskFull(ex))
+            {
+                // Nothing worth keeping: a copy starts again from its source.
+                throw new ImportFailedException("The disk of the download folder is full; the partial copy was deleted. Free some space and press Retry.", inner: ex);
+            }
             hash.AppendData(buffer, 0, read);
             reporter.Report(copied += read);
         }
@@ -171,7 +188,7 @@ public sealed class ImportRunner(ImportStore store, ImportRoots roots, Resumable
     private void Install(ModelImport import, string staged, string destination, string? license)
     {
         if (ExistingModel(import.Name) is { } existing) throw new ImportFailedException($"A model named '{import.Name}' appeared meanwhile ({existing}); the download is kept in {staged}.");
-        if (Directory.Exists(staged)) Directory.Move(staged, destination);
+        if (Directory.Exists(staged)) MoveFolder(staged, destination);
         else File.Move(staged, destination);
         if (license is not null) ModelLicense.WriteSidecar(roots.ModelsPath, import.Name, license, import.Source);
         store.Update(import.Id, i => { i.InstalledPath = destination; i.License = license; });
@@ -186,7 +203,31 @@ public sealed class ImportRunner(ImportStore store, ImportRoots roots, Resumable
         return engine.ListModels().Any(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) ? name : null;
     }
 
-    private static void TryDelete(string path)
+    // Directory.Move cannot cross file systems (a download folder on another disk than the models): copy, then delete.
+    private static void MoveFolder(string source, string destination)
+    {
+        try
+        {
+            Directory.Move(source, destination);
+            return;
+        }
+        catch (IOException) when (!Directory.Exists(destination))
+        {
+        }
+        // Hidden while it fills, so that a re-scan meanwhile does not list a half-copied model.
+        var temporary = Path.Combine(Path.GetDirectoryName(destination)!, "." + Path.GetFileName(destination) + ".importing");
+        if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(temporary, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        Directory.Move(temporary, destination);
+        Directory.Delete(source, recursive: true);
+    }
+
+    internal static void TryDelete(string path)
     {
         try
         {

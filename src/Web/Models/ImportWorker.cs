@@ -8,7 +8,9 @@ namespace SdBlazor.Web.Models;
 /// <summary>
 /// Runs imports in order, <c>Models:ImportParallelism</c> at a time. On start it takes up every import a previous run
 /// left queued or running (same id; the download resumes from the bytes on disk). A stop of the app leaves a running
-/// import as running, so that it resumes; a user's cancel ends it and deletes what it downloaded.
+/// import as running, so that it resumes; a user's cancel ends it and deletes what it downloaded. A failed import keeps
+/// its bytes only when a Retry can resume from them (a dropped connection, a full disk); cancelling it deletes them.
+/// Staging folders no import will resume from (a crash between steps, an old version's leftovers) are deleted at start.
 /// </summary>
 public sealed class ImportWorker(ImportStore store, ImportRunner runner, IOptions<ModelManagerOptions> options, ILogger<ImportWorker> logger) : BackgroundService
 {
@@ -17,12 +19,12 @@ public sealed class ImportWorker(ImportStore store, ImportRunner runner, IOption
 
     public void Enqueue(string id) => _queue.Writer.TryWrite(id);
 
-    /// <summary>Cancels a queued or running import; false when the id is unknown.</summary>
+    /// <summary>Cancels a queued or running import, or discards the bytes a failed one kept; false when the id is unknown.</summary>
     public bool Cancel(string id)
     {
         var import = store.Update(id, i =>
         {
-            if (i.State == ImportState.Queued) Finish(i, ImportState.Cancelled, "Cancelled.");
+            if (i.State is ImportState.Queued or ImportState.Failed) Finish(i, ImportState.Cancelled, "Cancelled.");
         });
         if (import is null) return false;
         if (_running.TryGetValue(id, out var cancel)) cancel.Cancel();
@@ -48,6 +50,7 @@ public sealed class ImportWorker(ImportStore store, ImportRunner runner, IOption
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        RemoveAbandonedStaging();
         foreach (var import in store.List().Where(i => i.State is ImportState.Queued or ImportState.Running).OrderBy(i => i.CreatedUtc))
         {
             if (import.State == ImportState.Running) logger.LogInformation("Resuming import {Id} ({Name}) from {Bytes} bytes", import.Id, import.Name, import.Bytes);
@@ -63,7 +66,18 @@ public sealed class ImportWorker(ImportStore store, ImportRunner runner, IOption
         try
         {
             await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
-                await RunOneAsync(id, stoppingToken);
+            {
+                try
+                {
+                    await RunOneAsync(id, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Recording the outcome failed too (the import database on a full disk): the worker must outlive it,
+                    // an exception leaving ExecuteAsync would stop the host.
+                    logger.LogError(ex, "Import {Id}: its outcome could not be recorded", id);
+                }
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -105,7 +119,7 @@ public sealed class ImportWorker(ImportStore store, ImportRunner runner, IOption
             {
                 logger.LogWarning("Import {Id} ({Name}) failed: {Problem}", id, import.Name, ex.Message);
                 // A download that only lacked a working connection keeps its bytes for a retry; anything else cannot become valid.
-                if (!ex.Retryable) runner.Discard(import);
+                if (!ex.KeepsDownload) runner.Discard(import);
                 store.Update(id, i => Finish(i, ImportState.Failed, ex.Message));
             }
             catch (Exception ex)
@@ -118,6 +132,17 @@ public sealed class ImportWorker(ImportStore store, ImportRunner runner, IOption
         finally
         {
             _running.TryRemove(id, out _);
+        }
+    }
+
+    private void RemoveAbandonedStaging()
+    {
+        var resumable = store.List().Where(i => i.State is ImportState.Queued or ImportState.Running or ImportState.Failed).Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var folder in runner.StagingFolders())
+        {
+            if (resumable.Contains(Path.GetFileName(folder))) continue;
+            logger.LogInformation("Removing the abandoned download folder {Folder}", folder);
+            ImportRunner.TryDelete(folder);
         }
     }
 

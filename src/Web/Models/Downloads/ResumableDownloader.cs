@@ -91,9 +91,15 @@ public sealed class ResumableDownloader(HttpClient http, HubEndpoint hub, ModelM
                                 {
                                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                                 }
+                                catch (IOException ex) when (ImportFailedException.IsDiskFull(ex))
+                                {
+                                    // Kept: once space is freed, Retry resumes from what reached the disk (the file's own length, re-hashed).
+                                    throw new ImportFailedException($"{target.Label}: the disk of the download folder is full. The {have} bytes downloaded so far are kept; " +
+                                        "free some space and press Retry to resume, or Cancel to delete them.", inner: ex, keepDownload: true);
+                                }
                                 catch (IOException ex)
                                 {
-                                    throw new ImportFailedException($"{target.Label}: writing the download failed ({ex.Message}); {have} bytes are kept to resume from.", inner: ex);
+                                    throw new ImportFailedException($"{target.Label}: writing the download failed ({ex.Message}); {have} bytes are kept to resume from.", inner: ex, keepDownload: true);
                                 }
                                 hash.AppendData(buffer, 0, read);
                                 have += read;
@@ -206,7 +212,7 @@ public sealed class ResumableDownloader(HttpClient http, HubEndpoint hub, ModelM
             return;
         }
         if (free - Math.Max(0, stillNeeded) < options.MinFreeDiskBytes)
-            throw new ImportFailedException($"Not enough disk space: {Math.Max(0, stillNeeded) >> 20} MiB still to download, {free >> 20} MiB free, {options.MinFreeDiskBytes >> 20} MiB kept free (Models:MinFreeDiskBytes). The partial download is kept.");
+            throw new ImportFailedException($"Not enough disk space: {Math.Max(0, stillNeeded) >> 20} MiB still to download, {free >> 20} MiB free, {options.MinFreeDiskBytes >> 20} MiB kept free (Models:MinFreeDiskBytes). The partial download is kept.", keepDownload: true);
     }
 
     private static async Task<long> HashExistingAsync(string partPath, IncrementalHash hash, CancellationToken cancellationToken)
