@@ -6,7 +6,8 @@ namespace SdBlazor.Web.Models;
 
 /// <summary>
 /// Imports persisted in their own LiteDB file of the data folder (like the queue), so that an import interrupted by a
-/// restart is found again with its id. Every change is also pushed in-process to subscribers (the model manager page).
+/// restart is found again with its id. Every change is also pushed in-process to subscribers (the model manager page's
+/// circuits, and <see cref="ImportProgressBroadcaster"/> for SignalR clients).
 /// </summary>
 public sealed class ImportStore : IDisposable
 {

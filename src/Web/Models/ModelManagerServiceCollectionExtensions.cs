@@ -31,10 +31,16 @@ public static class ModelManagerServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ImportWorker>());
         services.AddSingleton<ImportService>();
         services.AddSingleton<ModelManagerCatalog>();
+        services.AddSignalR();
+        services.AddHostedService<ImportProgressBroadcaster>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapModelManager(this IEndpointRouteBuilder app) => app.MapModelManagerEndpoints();
+    public static IEndpointRouteBuilder MapModelManager(this IEndpointRouteBuilder app)
+    {
+        app.MapHub<ImportProgressHub>(ImportProgressHub.Path);
+        return app.MapModelManagerEndpoints();
+    }
 
     private static HttpClient Client(IServiceProvider services) => services.GetRequiredService<IHttpClientFactory>().CreateClient("models");
 }

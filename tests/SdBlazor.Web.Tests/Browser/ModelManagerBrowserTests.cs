@@ -10,7 +10,10 @@ using Xunit.Abstractions;
 
 namespace SdBlazor.Web.Tests.Browser;
 
-/// <summary>The owner pastes a repo id on the model manager page, watches the progress bar move, and finds the model in the list.</summary>
+/// <summary>
+/// The owner pastes a repo id on the model manager page, watches the progress bar move (a second tab sees the same
+/// progress, pushed over its own circuit), and finds the model in the list; loads and unloads models from the page.
+/// </summary>
 public sealed class ModelManagerBrowserTests(ITestOutputHelper output)
 {
     // Records every progress value the page showed (a small download lasts seconds; polling could miss them).
@@ -28,7 +31,7 @@ public sealed class ModelManagerBrowserTests(ITestOutputHelper output)
     private static ILocator Input(IPage page, string id) => page.Locator($"input[data-testid={id}], [data-testid={id}] input").First;
 
     [Fact]
-    public async Task Importing_a_repo_from_the_page_shows_progress_and_lists_the_model()
+    public async Task Importing_a_repo_from_the_page_shows_progress_in_both_tabs_and_lists_the_model()
     {
         await using var hub = await FakeHub.StartAsync();
         var checkpoint = ModelImportHarness.Sd15Checkpoint();
@@ -56,9 +59,16 @@ public sealed class ModelManagerBrowserTests(ITestOutputHelper output)
             page.PageError += (_, error) => problems.Add($"page error: {error}");
             await page.AddInitScriptAsync(ProgressRecorder);
 
-            await page.GotoAsync(address.TrimEnd('/') + "/models");
-            await page.Locator("[data-interactive='true']").WaitForAsync(new() { Timeout = 60_000 });
-            await page.Locator($"[data-model='{DefaultModel.Name}']").WaitForAsync();
+            // A second tab, open before the import starts: nothing but the push can tell it.
+            var other = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
+            other.PageError += (_, error) => problems.Add($"second tab: {error}");
+            await other.AddInitScriptAsync(ProgressRecorder);
+            foreach (var tab in new[] { page, other })
+            {
+                await tab.GotoAsync(address.TrimEnd('/') + "/models");
+                await tab.Locator("[data-interactive='true']").WaitForAsync(new() { Timeout = 60_000 });
+                await tab.Locator($"[data-model='{DefaultModel.Name}']").WaitForAsync();
+            }
             await Input(page, "import-source").FillAsync("someone/tiny-sd15");
             await Input(page, "import-name").FillAsync("from page");
             await page.Locator("[data-testid=import-start]").ClickAsync();
@@ -75,6 +85,11 @@ public sealed class ModelManagerBrowserTests(ITestOutputHelper output)
             var seen = await page.EvaluateAsync<string[]>("window.__progress");
             output.WriteLine("progress: " + string.Join(" ", seen));
             Assert.Contains(seen, v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) is > 0 and < 1);
+            await other.Locator("[data-state=done]").WaitForAsync(new() { Timeout = 10_000 });
+            await other.Locator("[data-model='from page']").WaitForAsync(new() { Timeout = 10_000 });
+            var seenInOther = await other.EvaluateAsync<string[]>("window.__progress");
+            output.WriteLine("second tab: " + string.Join(" ", seenInOther));
+            Assert.Contains(seenInOther, v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) is > 0 and < 1);
 
             await Input(page, "model-filter").FillAsync("openrail");
             await page.Locator($"[data-model='{DefaultModel.Name}']").WaitForAsync(new() { State = WaitForSelectorState.Detached });

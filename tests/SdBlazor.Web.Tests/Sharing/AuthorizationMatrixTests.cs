@@ -46,6 +46,8 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["DELETE /api/jobs/{id}"] = Access.Member,
         ["* /hubs/generation/negotiate"] = Access.Member,
         ["* /hubs/generation"] = Access.Member,
+        ["* /hubs/models/negotiate"] = Access.Member,
+        ["* /hubs/models"] = Access.Member,
         // A1111 API
         ["POST /sdapi/v1/txt2img"] = Access.Member,
         ["POST /sdapi/v1/img2img"] = Access.Member,
