@@ -24,16 +24,18 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
-    public async Task Refresh_picks_up_new_folders_drops_removed_ones_and_releases_sessions()
+    public async Task Refresh_picks_up_new_folders_drops_removed_ones_and_releases_their_sessions()
     {
         using (await _harness.Engine.GenerateAsync(new GenerationRequest { Prompt = "a", Steps = 1, Seed = 1 }, null, CancellationToken.None)) { }
-        Assert.NotNull(_harness.Engine.Resident);
+        var loaded = _harness.Engine.Resident;
+        Assert.NotNull(loaded);
 
         TinyModel.Create(_harness.ModelsPath, "second", new TinyModelOptions { SampleSize = 12, VaeEncoder = VaeEncoderKind.None });
         Directory.CreateDirectory(Path.Combine(_harness.ModelsPath, "not-a-model"));
         _harness.Engine.RefreshModels();
 
-        Assert.Null(_harness.Engine.Resident);
+        // Unchanged models stay loaded across a refresh (an import finishing re-scans the folder).
+        Assert.Same(loaded, _harness.Engine.Resident);
         Assert.Equal(["second", "tiny"], _harness.Engine.ListModels().Select(m => m.Name));
         var second = _harness.Engine.ListModels()[0];
         Assert.Equal((96, false), (second.NativeWidth, second.SupportsImg2Img));
@@ -41,10 +43,11 @@ public sealed class ModelRegistryTests : IDisposable
         Directory.Delete(_harness.ModelPath, true);
         _harness.Engine.RefreshModels();
         Assert.Equal(["second"], _harness.Engine.ListModels().Select(m => m.Name));
+        Assert.Null(_harness.Engine.Resident);
     }
 
     [Fact]
-    public async Task Generating_with_another_model_releases_the_first()
+    public async Task Generating_with_another_model_makes_it_the_most_recently_used()
     {
         TinyModel.Create(_harness.ModelsPath, "second");
         _harness.Engine.RefreshModels();
