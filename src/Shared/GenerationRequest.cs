@@ -96,6 +96,12 @@ public sealed record GenerationRequest
     /// <summary>Repaint the black area instead of the white one.</summary>
     public bool InpaintingMaskInvert { get; init; }
 
+    /// <summary>
+    /// Inpainting models only (UNet with 9 input channels): how much of the image under the mask the model is shown,
+    /// 1 = nothing (A1111's <c>inpainting_mask_weight</c>, "Inpainting conditioning mask strength"; default 1).
+    /// </summary>
+    public double InpaintingMaskWeight { get; init; } = 1;
+
     /// <summary>Multiplies the img2img starting noise (A1111's <c>initial_noise_multiplier</c>, "Noise multiplier").</summary>
     public double InitialNoiseMultiplier { get; init; } = 1;
 }

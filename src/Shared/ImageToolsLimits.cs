@@ -38,6 +38,8 @@ public static class ImageToolsLimits
         if (request.InpaintingFill is < 0 or > 3) errors.Add($"Masked content must be 0 (fill), 1 (original), 2 (latent noise) or 3 (latent nothing) (got {request.InpaintingFill}).");
         if (double.IsNaN(request.InitialNoiseMultiplier) || request.InitialNoiseMultiplier is < 0 or > 1.5)
             errors.Add($"Noise multiplier must be between 0 and 1.5 (got {request.InitialNoiseMultiplier}).");
+        if (double.IsNaN(request.InpaintingMaskWeight) || request.InpaintingMaskWeight is < 0 or > 1)
+            errors.Add($"Inpainting conditioning mask strength must be between 0 and 1 (got {request.InpaintingMaskWeight}).");
         if (!request.EnableHr) return;
 
         if (request.InitImage is not null)

@@ -173,9 +173,9 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
 
         float[]? moments = null;
         var momentsChannels = 0;
+        float[]? pixels = null;
         if (validated.InitImage is { } init)
         {
-            float[] pixels;
             if (validated.Inpaint is { } fillMask && request.InpaintingFill == 0)
             {
                 using var resized = init.Clone(x => x.Resize(validated.Width, validated.Height, KnownResamplers.Lanczos3));
@@ -192,6 +192,12 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                 throw new NotSupportedException($"vae_encoder: output shape [{string.Join(", ", shape)}]; expected [1, 4 or 8, {validated.Height / 8}, {validated.Width / 8}].");
             momentsChannels = (int)expectedChannels;
         }
+        var maskWeight = (float)request.InpaintingMaskWeight;
+        var imageConditioning = model.UNet.IsInpainting
+            ? InpaintConditioning.Create(model, pixels, validated.Inpaint?.Blurred, maskWeight, validated.Width, validated.Height, runOptions, cancellationToken)
+            : null;
+        if (!model.UNet.IsInpainting && request.InpaintingMaskWeight != 1)
+            warnings.Add($"Inpainting conditioning mask strength {request.InpaintingMaskWeight:0.##} applies to inpainting models only; '{validated.Model.Name}' is not one.");
 
         var pipeline = new StableDiffusionPipeline(model);
         HiresFix? hires = null;
@@ -207,7 +213,15 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             var (hrConditional, hrUnconditional) = samePrompts || model.IsSdxl
                 ? (conditional, unconditional)
                 : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
-            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional);
+            // A1111 conditions the second pass on the upscaled first image × (1 − mask weight): at the default weight 1
+            // that is the empty image txt2img conditions on, so the same conditioning at the target size serves.
+            float[]? hiresConditioning = null;
+            if (model.UNet.IsInpainting)
+            {
+                hiresConditioning = InpaintConditioning.Create(model, null, null, 1, hiresPlan.Width, hiresPlan.Height, runOptions, cancellationToken);
+                if (maskWeight != 1) warnings.Add("Hires fix with an inpainting model: the second pass is conditioned on an empty image (as at mask strength 1).");
+            }
+            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional) { ImageConditioning = hiresConditioning };
         }
         var images = new List<GeneratedImage>();
         try
@@ -230,6 +244,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                         Inpaint = validated.Inpaint,
                         InpaintingFill = request.InpaintingFill,
                         NoiseMultiplier = (float)request.InitialNoiseMultiplier,
+                        ImageConditioning = imageConditioning,
                         Added = added,
                     };
                     var batchImages = hires is null
