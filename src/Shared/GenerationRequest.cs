@@ -97,6 +97,15 @@ public sealed record GenerationRequest
     public bool InpaintingMaskInvert { get; init; }
 
     /// <summary>
+    /// "Inpaint area: Only masked" (A1111's <c>inpaint_full_res</c>): only the mask's bounding box plus
+    /// <see cref="InpaintFullResPadding"/> is generated, at Width×Height, and pasted back; the result keeps the init image's size.
+    /// </summary>
+    public bool InpaintFullRes { get; init; }
+
+    /// <summary>Pixels added around the mask's bounding box for "only masked" (A1111's <c>inpaint_full_res_padding</c>).</summary>
+    public int InpaintFullResPadding { get; init; } = 32;
+
+    /// <summary>
     /// Inpainting models only (UNet with 9 input channels): how much of the image under the mask the model is shown,
     /// 1 = nothing (A1111's <c>inpainting_mask_weight</c>, "Inpainting conditioning mask strength"; default 1).
     /// </summary>

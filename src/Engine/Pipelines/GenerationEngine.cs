@@ -253,6 +253,17 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                     if (batchImages is null) _logger.LogInformation("Batch {Batch} (images from {First}) skipped on request", b, first);
                     else
                     {
+                        if (validated.Crop is { } crop)
+                        {
+                            // "Only masked": A1111's apply_overlay with a paste location; the image gets the original's size.
+                            foreach (var image in batchImages)
+                            {
+                                var pasted = crop.PasteBack(image.Image);
+                                image.Image.Dispose();
+                                images.Add(image with { Image = pasted });
+                            }
+                            continue;
+                        }
                         if (validated.Inpaint is { } overlay)
                             foreach (var image in batchImages) Inpainting.Overlay(image.Image, validated.InitImage!, overlay);
                         images.AddRange(batchImages);
