@@ -97,6 +97,18 @@ public sealed record GenerationRequest
     public bool InpaintingMaskInvert { get; init; }
 
     /// <summary>
+    /// Outpainting (img2img only): pixels added to each side of the init image. The canvas (rounded up to a multiple of
+    /// 64, as A1111) becomes the generation size and an inpaint mask over the new border is generated; <see cref="Mask"/> must be unset.
+    /// </summary>
+    public int OutpaintLeft { get; init; }
+
+    public int OutpaintRight { get; init; }
+
+    public int OutpaintUp { get; init; }
+
+    public int OutpaintDown { get; init; }
+
+    /// <summary>
     /// "Inpaint area: Only masked" (A1111's <c>inpaint_full_res</c>): only the mask's bounding box plus
     /// <see cref="InpaintFullResPadding"/> is generated, at Width×Height, and pasted back; the result keeps the init image's size.
     /// </summary>

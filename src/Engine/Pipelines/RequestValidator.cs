@@ -66,13 +66,30 @@ public sealed class RequestValidator(ModelRegistry registry)
             init = DecodeInitImage(request.InitImage);
         }
 
+        Image<L8>? outpaintMask = null;
+        if (init is not null && Outpainting.IsRequested(request))
+        {
+            var (canvasWidth, canvasHeight, _, _) = Outpainting.Canvas(init.Width, init.Height, request);
+            if (canvasWidth > MaxSize || canvasHeight > MaxSize || request.Width is { } w && w != canvasWidth || request.Height is { } h && h != canvasHeight)
+            {
+                init.Dispose();
+                Fail(canvasWidth > MaxSize || canvasHeight > MaxSize
+                    ? $"The outpainted canvas would be {canvasWidth}x{canvasHeight}; at most {MaxSize} pixels per side are allowed."
+                    : $"Outpainting generates the whole canvas, {canvasWidth}x{canvasHeight}: leave width and height out or set them to that.");
+            }
+            (var canvas, outpaintMask) = Outpainting.Expand(init, request);
+            init.Dispose();
+            init = canvas;
+            (width, height) = (canvasWidth, canvasHeight);
+        }
+
         InpaintMask? inpaint = null;
         InpaintCrop? crop = null;
-        if (request.Mask is { } maskBytes && init is not null)
+        if ((request.Mask is not null || outpaintMask is not null) && init is not null)
         {
             try
             {
-                using var maskImage = DecodeMask(maskBytes);
+                using var maskImage = outpaintMask ?? DecodeMask(request.Mask!);
                 if (request.InpaintFullRes) (init, inpaint, crop) = OnlyMasked(init, maskImage, request, width, height);
                 else inpaint = InpaintMask.Create(maskImage, width, height, request.MaskBlur, request.InpaintingMaskInvert);
             }
