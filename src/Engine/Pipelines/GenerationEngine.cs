@@ -300,6 +300,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             Variation = variation.IsActive ? variation : null,
             Hires = validated.Hires is { } used ? HiresFix.Settings(request, validated.Sampler, used) : null,
             MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
+            ConditionalMaskWeight = model.UNet.IsInpainting ? request.InpaintingMaskWeight : null,
+            MaskedAreaPadding = validated.Crop is null ? null : request.InpaintFullResPadding,
             NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
         };
     }

@@ -59,6 +59,8 @@ public sealed class InpaintingModelTests : IDisposable
     };
 
     /// <summary>Runs <paramref name="request"/> and returns the first UNet input (rows [uncond, cond] of 9 channels) and the image.</summary>
+    private string _infotext = "";
+
     private async Task<(float[] Sample, Image<Rgb24> Image)> FirstUNetInput(GenerationRequest request)
     {
         // A first run loads the model so that the observer can be attached to its UNet.
@@ -70,6 +72,7 @@ public sealed class InpaintingModelTests : IDisposable
         try
         {
             using var result = await _h.Engine.Engine.GenerateAsync(request, null, CancellationToken.None);
+            _infotext = SdBlazor.Engine.Imaging.Infotext.Format(SdBlazor.Engine.Imaging.ResolvedParametersExtensions.ToImageParameters(result.Parameters, 3));
             return (first!, result.Images[0].Image.Clone());
         }
         finally
@@ -106,6 +109,7 @@ public sealed class InpaintingModelTests : IDisposable
         using (image)
         {
             AssertConditioning(sample, caseName);
+            Assert.Contains($"Conditional mask weight: {weight.ToString(System.Globalization.CultureInfo.InvariantCulture)}", _infotext);
             // The unmasked area comes back exactly (overlay with the unblurred mask), the masked one is repainted.
             using var original = Image.Load<Rgb24>(ImagePng());
             var rect = _reference["rect"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();

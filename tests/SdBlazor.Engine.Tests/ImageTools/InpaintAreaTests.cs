@@ -69,6 +69,10 @@ public sealed class InpaintAreaTests : IDisposable
                 else if (x >= 155 && x < 175 && y >= 45 && y < 65 && init[x, y] != image[x, y]) changedInside++;
             }
         Assert.True(changedInside > 300, $"only {changedInside} of 400 masked pixels were repainted");
+
+        var infotext = SdBlazor.Engine.Imaging.Infotext.Format(SdBlazor.Engine.Imaging.ResolvedParametersExtensions.ToImageParameters(result.Parameters, 9));
+        Assert.Contains("Mask blur: 2, Inpaint area: Only masked, Masked area padding: 8", infotext);
+        Assert.Equal(8, SdBlazor.Engine.Imaging.Infotext.ToParameters(SdBlazor.Engine.Imaging.Infotext.Parse(infotext)).MaskedAreaPadding);
     }
 
     [Fact]
