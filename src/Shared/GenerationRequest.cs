@@ -96,6 +96,33 @@ public sealed record GenerationRequest
     /// <summary>Repaint the black area instead of the white one.</summary>
     public bool InpaintingMaskInvert { get; init; }
 
+    /// <summary>
+    /// Outpainting (img2img only): pixels added to each side of the init image. The canvas (rounded up to a multiple of
+    /// 64, as A1111) becomes the generation size and an inpaint mask over the new border is generated; <see cref="Mask"/> must be unset.
+    /// </summary>
+    public int OutpaintLeft { get; init; }
+
+    public int OutpaintRight { get; init; }
+
+    public int OutpaintUp { get; init; }
+
+    public int OutpaintDown { get; init; }
+
+    /// <summary>
+    /// "Inpaint area: Only masked" (A1111's <c>inpaint_full_res</c>): only the mask's bounding box plus
+    /// <see cref="InpaintFullResPadding"/> is generated, at Width×Height, and pasted back; the result keeps the init image's size.
+    /// </summary>
+    public bool InpaintFullRes { get; init; }
+
+    /// <summary>Pixels added around the mask's bounding box for "only masked" (A1111's <c>inpaint_full_res_padding</c>).</summary>
+    public int InpaintFullResPadding { get; init; } = 32;
+
+    /// <summary>
+    /// Inpainting models only (UNet with 9 input channels): how much of the image under the mask the model is shown,
+    /// 1 = nothing (A1111's <c>inpainting_mask_weight</c>, "Inpainting conditioning mask strength"; default 1).
+    /// </summary>
+    public double InpaintingMaskWeight { get; init; } = 1;
+
     /// <summary>Multiplies the img2img starting noise (A1111's <c>initial_noise_multiplier</c>, "Noise multiplier").</summary>
     public double InitialNoiseMultiplier { get; init; } = 1;
 }

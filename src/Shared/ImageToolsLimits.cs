@@ -9,6 +9,7 @@ public static class ImageToolsLimits
     public const double MinHrScale = 1;
     public const double MaxHrScale = 4;
     public const int MaxMaskBlur = 64;
+    public const int MaxInpaintPadding = 256;
 
     /// <summary>A1111's latent upscale modes (<c>shared.latent_upscale_modes</c>); any other name is an image upscaler.</summary>
     public static readonly IReadOnlyList<string> LatentUpscalers =
@@ -38,6 +39,18 @@ public static class ImageToolsLimits
         if (request.InpaintingFill is < 0 or > 3) errors.Add($"Masked content must be 0 (fill), 1 (original), 2 (latent noise) or 3 (latent nothing) (got {request.InpaintingFill}).");
         if (double.IsNaN(request.InitialNoiseMultiplier) || request.InitialNoiseMultiplier is < 0 or > 1.5)
             errors.Add($"Noise multiplier must be between 0 and 1.5 (got {request.InitialNoiseMultiplier}).");
+        var outpaint = new[] { request.OutpaintLeft, request.OutpaintRight, request.OutpaintUp, request.OutpaintDown };
+        if (outpaint.Any(p => p is < 0 or > GenerationLimits.MaxSize))
+            errors.Add($"Outpainting adds 0 to {GenerationLimits.MaxSize} pixels per side (got left {request.OutpaintLeft}, right {request.OutpaintRight}, up {request.OutpaintUp}, down {request.OutpaintDown}).");
+        else if (outpaint.Any(p => p > 0))
+        {
+            if (request.InitImage is null) errors.Add("Outpainting needs an init image to extend.");
+            if (request.Mask is not null) errors.Add("Outpainting makes its own mask over the new border; leave the mask out.");
+        }
+        if (request.InpaintFullResPadding is < 0 or > MaxInpaintPadding)
+            errors.Add($"Masked area padding must be between 0 and {MaxInpaintPadding} pixels (got {request.InpaintFullResPadding}).");
+        if (double.IsNaN(request.InpaintingMaskWeight) || request.InpaintingMaskWeight is < 0 or > 1)
+            errors.Add($"Inpainting conditioning mask strength must be between 0 and 1 (got {request.InpaintingMaskWeight}).");
         if (!request.EnableHr) return;
 
         if (request.InitImage is not null)

@@ -36,4 +36,30 @@ public sealed class AllocationTests
         var perStep = sink.Allocated.Zip(sink.Allocated.Skip(1), (a, b) => b - a).Skip(3).ToArray();
         Assert.True(perStep.Max() < 8 * 1024, $"{sampler}{(float16 ? " fp16" : "")}: up to {perStep.Max()} bytes allocated per step");
     }
+
+    [Fact]
+    public async Task Inpainting_steps_through_the_loops_hook_do_not_allocate_either()
+    {
+        using var harness = new EngineHarness();
+        using var init = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(512, 512);
+        using var mask = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(512, 512);
+        for (var y = 0; y < 512; y++) for (var x = 0; x < 200; x++) mask[x, y] = new SixLabors.ImageSharp.PixelFormats.L8(255);
+        static byte[] Png<T>(SixLabors.ImageSharp.Image<T> image) where T : unmanaged, SixLabors.ImageSharp.PixelFormats.IPixel<T>
+        {
+            using var stream = new MemoryStream();
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, stream);
+            return stream.ToArray();
+        }
+        var request = new GenerationRequest
+        {
+            Prompt = "a cat", Seed = 1, Steps = 12, Width = 512, Height = 512, Sampler = "Euler", InitImage = Png(init), Strength = 1,
+            Mask = Png(mask), MaskBlur = 0, InpaintingFill = 1,
+        };
+        using (await harness.Engine.GenerateAsync(request with { Steps = 2 }, null, CancellationToken.None)) { }
+
+        var sink = new AllocationSink();
+        using var result = await harness.Engine.GenerateAsync(request, sink, CancellationToken.None);
+        var perStep = sink.Allocated.Zip(sink.Allocated.Skip(1), (a, b) => b - a).Skip(3).ToArray();
+        Assert.True(perStep.Max() < 8 * 1024, $"inpainting: up to {perStep.Max()} bytes allocated per step");
+    }
 }

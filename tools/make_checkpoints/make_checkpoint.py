@@ -35,7 +35,7 @@ from make_graph_set import KEY_PREFIX, architecture, build_module, seeded_state 
 from sd_modules import ClipLayer  # noqa: E402
 from make_sd_models import randomize_  # noqa: E402
 
-GRAPH_VARIANT = {"sd15": "sd15", "sd21v": "sd21", "sdxl": "sdxl"}
+GRAPH_VARIANT = {"sd15": "sd15", "sd21v": "sd21", "sdxl": "sdxl", "sd15-inpainting": "sd15-inpainting"}
 DTYPES = {"f16": (torch.float16, "F16"), "bf16": (torch.bfloat16, "BF16"), "f32": (torch.float32, "F32")}
 ST_DTYPE = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.int64: "I64", torch.int32: "I32"}
 EXTRA_SEED = 4  # OpenCLIP's unused last layer, text_projection; EMA copies use EXTRA_SEED + 1
@@ -115,7 +115,8 @@ def checkpoint_tensors(variant, scale, seed, store=torch.float32, position_ids=T
             name, conv = ldm_keys.vae_key(k, levels)
             put("first_stage_model." + name, t[:, :, None, None].contiguous() if conv else t)
     # ---- text encoders
-    clip_prefix = {"sd15": "cond_stage_model.transformer.", "sdxl": "conditioner.embedders.0.transformer."}
+    clip_prefix = {"sd15": "cond_stage_model.transformer.", "sd15-inpainting": "cond_stage_model.transformer.",
+                   "sdxl": "conditioner.embedders.0.transformer."}
     if variant in clip_prefix:
         for k, t in component_state(gv, scale, "text_encoder", seed):
             put(clip_prefix[variant] + ldm_keys.text_encoder_clip(k), t)

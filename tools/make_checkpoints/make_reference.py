@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "make_sd_models"))
 from make_checkpoint import GRAPH_VARIANT, round_to  # noqa: E402
-from make_graph_set import architecture, build_module  # noqa: E402
+from make_graph_set import architecture, build_module, unet_in_channels  # noqa: E402
 
 FULL_LIMIT = 4096
 PROMPT_IDS = [320, 1125, 539, 320, 2368, 530, 518, 2867, 267, 4562, 3365]  # CLIP BPE ids (any ids < 49408 serve)
@@ -64,7 +64,7 @@ def main():
     input_ids = torch.tensor([ids], dtype=torch.int32)
     # 16x16, not 8x8: at 8x8 the lowest UNet level is 1x1 and its 32-group GroupNorm of 32 channels normalises
     # single values (torch refuses it at batch 1; the output would be the norm bias alone).
-    sample = torch.randn(1, 4, 16, 16, generator=gen)
+    sample = torch.randn(1, unet_in_channels(gv), 16, 16, generator=gen)
     timestep = torch.tensor([500.0])
     hidden = torch.randn(1, 77, unet_cfg.get("context_dim", text["width"]), generator=gen)
     latent = torch.randn(1, 4, 4, 4, generator=gen)

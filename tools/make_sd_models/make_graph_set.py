@@ -53,6 +53,19 @@ KEY_PREFIX = {"text_encoder": "text_model."}
 SEED_OFFSET = {"text_encoder": 0, "unet": 1, "vae_decoder": 2, "vae_encoder": 3, "text_encoder_2": 5}
 
 
+# Inpainting variants: the base variant's architecture with a 9-channel UNet input (latents ++ mask ++ masked-image
+# latents, as runwayml's sd-v1-5-inpainting); every other component is the base variant's.
+INPAINTING = {"sd15-inpainting": "sd15"}
+
+
+def base_variant(variant):
+    return INPAINTING.get(variant, variant)
+
+
+def unet_in_channels(variant):
+    return 9 if variant in INPAINTING else 4
+
+
 def architecture(variant, scale):
     """Full: make_sd_models' published sizes. Tiny (test fixtures, a few MB per checkpoint): every block, layer
     kind and key of the real layout with small widths. The 49408-row token embedding dominates, hence the 16-wide
@@ -60,12 +73,12 @@ def architecture(variant, scale):
     2 heads (SD 2.x) = 16-wide; text encoder 2 heads of 8; the VAE attention is single-head as always."""
     if variant == "sdxl":
         return sdxl_architecture(scale)
-    text, unet, vae = _full_architecture(variant, "full")
+    text, unet, vae = _full_architecture(base_variant(variant), "full")
     if scale == "full":
         return text, unet, vae
     text = dict(text, width=16, layers=2, heads=2, inner=64)
     unet = dict(unet, block_out_channels=(32, 32, 32, 32), sample_size=8,
-                heads=(8, 8, 8, 8) if variant == "sd15" else (2, 2, 2, 2))
+                heads=(8, 8, 8, 8) if base_variant(variant) == "sd15" else (2, 2, 2, 2))
     vae = dict(vae, block_out_channels=(32, 32, 32, 64))
     return text, unet, vae
 
@@ -89,7 +102,7 @@ def sdxl_architecture(scale):
 
 
 def family(variant):
-    return {"sd15": "sd1", "sd21": "sd2", "sdxl": "sdxl"}[variant]
+    return {"sd15": "sd1", "sd21": "sd2", "sdxl": "sdxl"}[base_variant(variant)]
 
 
 class _NoInit:
@@ -140,7 +153,8 @@ def _construct(variant, scale, component):
     if component == "text_encoder":
         return CLIPTextModel(width=text["width"], layers=text["layers"], heads=text["heads"], inner=text["inner"], act=text["act"])
     elif component == "unet":
-        m = UNet2DConditionModel(unet_cfg["block_out_channels"], 2, text["width"], unet_cfg["heads"], unet_cfg["linear_projection"])
+        m = UNet2DConditionModel(unet_cfg["block_out_channels"], 2, text["width"], unet_cfg["heads"], unet_cfg["linear_projection"],
+                                 in_channels=unet_in_channels(variant))
     elif component == "vae_decoder":
         m = VaeDecoderPart(list(vae_cfg["block_out_channels"]))
     else:
@@ -195,7 +209,7 @@ def architecture_json(variant, scale):
     if variant == "sdxl":
         return sdxl_architecture_json(scale)
     text, unet_cfg, vae_cfg = architecture(variant, scale)
-    sd2 = variant == "sd21"
+    sd2 = base_variant(variant) == "sd21"
     return {
         "name": variant + ("" if scale == "full" else "-tiny"),
         "family": family(variant),
@@ -216,7 +230,7 @@ def architecture_json(variant, scale):
                              **({"checkpoint_layers": text["layers"] + 1} if sd2 else {})},
             "unet": {"block_out_channels": list(unet_cfg["block_out_channels"]), "layers_per_block": 2,
                      "attention_heads": list(unet_cfg["heads"]), "cross_attention_dim": text["width"],
-                     "use_linear_projection": unet_cfg["linear_projection"], "in_channels": 4, "out_channels": 4,
+                     "use_linear_projection": unet_cfg["linear_projection"], "in_channels": unet_in_channels(variant), "out_channels": 4,
                      "norm_num_groups": 32, "flip_sin_to_cos": True, "freq_shift": 0},
             "vae": {"block_out_channels": list(vae_cfg["block_out_channels"]), "layers_per_block": 2,
                     "latent_channels": 4, "norm_num_groups": 32},
@@ -247,7 +261,7 @@ def export_args(variant, scale, component):
         return ((torch.ones(1, 77, dtype=torch.int32),), ["input_ids"], ["last_hidden_state", "pooler_output"],
                 {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}, "pooler_output": {0: "batch"}})
     if component == "unet":
-        return ((torch.randn(2, 4, 8, 8), torch.tensor([999.0, 999.0]), torch.randn(2, 77, text["width"])),
+        return ((torch.randn(2, unet_in_channels(variant), 8, 8), torch.tensor([999.0, 999.0]), torch.randn(2, 77, text["width"])),
                 ["sample", "timestep", "encoder_hidden_states"], ["out_sample"],
                 {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},
                  "encoder_hidden_states": {0: "batch", 1: "sequence"},
@@ -506,7 +520,7 @@ def export_component_lazy(variant, scale, component, seed, out, write_weights):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variant", choices=["sd15", "sd21", "sdxl"], required=True)
+    ap.add_argument("--variant", choices=["sd15", "sd21", "sdxl", *INPAINTING], required=True)
     ap.add_argument("--scale", choices=["full", "tiny"], required=True)
     ap.add_argument("--out", required=True, help="the graph set folder (replaced)")
     ap.add_argument("--seed", type=int, default=0)

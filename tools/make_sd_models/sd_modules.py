@@ -255,13 +255,14 @@ class UNet2DConditionModel(nn.Module):
     attention, UpBlock2D + CrossAttnUpBlock2D x3 (layers_per_block + 1 resnets each). `heads` per down block, as
     diffusers' legacy `attention_head_dim` means (8 for SD 1.x; 5/10/20/20 for SD 2.x)."""
 
-    def __init__(self, block_out_channels, layers_per_block, context_dim, heads, linear_projection):
+    def __init__(self, block_out_channels, layers_per_block, context_dim, heads, linear_projection, in_channels=4):
         super().__init__()
         ch = list(block_out_channels)
         n = len(ch)
         temb = ch[0] * 4
         self.time_channels = ch[0]
-        self.conv_in = nn.Conv2d(4, ch[0], 3, padding=1)
+        # 9 for inpainting models (sd-v1-5-inpainting): latents ++ mask ++ masked-image latents.
+        self.conv_in = nn.Conv2d(in_channels, ch[0], 3, padding=1)
         self.time_embedding = TimestepEmbedding(ch[0], temb)
         self.down_blocks = nn.ModuleList()
         for i in range(n):

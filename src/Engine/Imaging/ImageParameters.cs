@@ -62,6 +62,12 @@ public sealed record ImageParameters
     /// <summary>Inpainting: A1111's "Mask blur" (null without a mask).</summary>
     public int? MaskBlur { get; init; }
 
+    /// <summary>A1111's "Conditional mask weight" (inpainting models; null otherwise).</summary>
+    public double? ConditionalMaskWeight { get; init; }
+
+    /// <summary>"Inpaint area: Only masked" with this "Masked area padding"; null for the whole picture.</summary>
+    public int? MaskedAreaPadding { get; init; }
+
     /// <summary>A1111's "Noise multiplier" of img2img (null when 1).</summary>
     public double? NoiseMultiplier { get; init; }
 

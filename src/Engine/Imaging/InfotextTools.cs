@@ -37,7 +37,13 @@ internal static partial class InfotextTools
 
     public static IEnumerable<KeyValuePair<string, string>> InpaintPairs(ImageParameters p)
     {
+        if (p.ConditionalMaskWeight is { } weight) yield return new("Conditional mask weight", Invariant(weight));
         if (p.MaskBlur is { } blur) yield return new("Mask blur", Invariant(blur));
+        if (p.MaskedAreaPadding is { } padding)
+        {
+            yield return new("Inpaint area", "Only masked");
+            yield return new("Masked area padding", Invariant(padding));
+        }
         if (p.NoiseMultiplier is { } multiplier && multiplier != 1) yield return new("Noise multiplier", Invariant(multiplier));
     }
 
@@ -76,6 +82,10 @@ internal static partial class InfotextTools
             Hires = hires,
             MaskBlur = int.TryParse(data.Get("Mask blur"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var blur) ? blur : null,
             NoiseMultiplier = ParseDouble(data.Get("Noise multiplier")),
+            ConditionalMaskWeight = ParseDouble(data.Get("Conditional mask weight")),
+            MaskedAreaPadding = data.Get("Inpaint area") == "Only masked"
+                ? int.TryParse(data.Get("Masked area padding"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var padding) ? padding : 0
+                : null,
         };
     }
 

@@ -37,6 +37,8 @@ public static class ResolvedParametersExtensions
         SeedResizeFromHeight = p.Variation is { IsResized: true } r2 ? r2.ResizeFromHeight : null,
         Hires = p.Hires,
         MaskBlur = p.MaskBlur,
+        ConditionalMaskWeight = p.ConditionalMaskWeight,
+        MaskedAreaPadding = p.MaskedAreaPadding,
         NoiseMultiplier = p.NoiseMultiplier,
         // A1111 writes the first pass's size; the hires size follows from it.
         Width = p.Hires is null ? image.Width : p.Width,

@@ -59,6 +59,9 @@ public sealed class ModelFolder
 
     public bool SupportsImg2Img => VaeEncoderPath is not null;
 
+    /// <summary><c>unet/config.json</c> <c>in_channels</c> (9: an inpainting UNet), or null when the config does not say.</summary>
+    public int? UNetInChannels { get; private set; }
+
     /// <summary>
     /// Cheap check used when listing models: reads only the small JSON files (no ONNX inspection).
     /// Throws <see cref="ModelFolderException"/> when the folder is not a model.
@@ -122,6 +125,9 @@ public sealed class ModelFolder
             sampleSize = ReadSampleSize(size, "unet/config.json");
         }
         NativeWidth = NativeHeight = sampleSize * VaeScale;
+        // diffusers' inpainting UNets say in_channels 9 here; exported graphs often leave the input's channel axis symbolic.
+        if (OptionalJsonObject("unet", "config.json")?["in_channels"] is JsonValue channels && channels.TryGetValue<int>(out var inChannels))
+            UNetInChannels = inChannels;
 
         var vaeConfig = OptionalJsonObject("vae_decoder", "config.json") ?? OptionalJsonObject("vae_encoder", "config.json");
         if (vaeConfig?["scaling_factor"] is { } factor)

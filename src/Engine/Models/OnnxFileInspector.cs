@@ -8,7 +8,8 @@ namespace SdBlazor.Engine.Models;
 /// <remarks>
 /// A hand-rolled wire-format walker rather than Google.Protobuf's ModelProto parser: SD UNets embed up to 2 GB of
 /// weights, and the walker seeks past <c>raw_data</c> instead of reading it into memory. Only the few ONNX field
-/// numbers needed are used (onnx.proto: ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.name = 8,
+/// numbers needed are used (onnx.proto: ModelProto.graph = 7, GraphProto.node = 1, GraphProto.initializer = 5,
+/// NodeProto input = 1 / output = 2 / op_type = 4, TensorProto.dims = 1, TensorProto.name = 8,
 /// TensorProto.external_data = 13, StringStringEntryProto key = 1 / value = 2).
 /// </remarks>
 public static class OnnxFileInspector
@@ -17,6 +18,11 @@ public static class OnnxFileInspector
     private const int GraphInitializer = 5;
     private const int TensorName = 8;
     private const int TensorExternalData = 13;
+    private const int GraphNode = 1;
+    private const int NodeInput = 1;
+    private const int NodeOutput = 2;
+    private const int NodeOpType = 4;
+    private const int TensorDims = 1;
 
     /// <summary>Throws <see cref="ModelFolderException"/> naming <paramref name="onnxPath"/> when the file is corrupt or its external data is unsafe or missing.</summary>
     /// <param name="modelRoot">The model folder; external data must resolve inside it.</param>
@@ -57,6 +63,94 @@ public static class OnnxFileInspector
             if (data.Offset + data.Length > info.Length)
                 throw new ModelFolderException($"{display}: external data file '{Relative(full, modelRoot)}' is {info.Length} bytes but initializer '{tensor}' needs bytes up to {data.Offset + data.Length}; the file is truncated.");
         }
+    }
+
+    /// <summary>
+    /// The input channels of the first convolution applied to <paramref name="inputName"/> (through Casts), read from its
+    /// weight initializer's dims [out, in, kh, kw]; null when the graph does not show it. Exported UNets often leave the
+    /// channel axis of <c>sample</c> symbolic, and only this weight tells a 9-channel inpainting UNet from a 4-channel one
+    /// (A1111 tells them apart by the same weight in the checkpoint).
+    /// </summary>
+    public static int? FirstConvInputChannels(string onnxPath, string inputName)
+    {
+        try
+        {
+            using var stream = new FileStream(onnxPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 12);
+            var reader = new WireReader(stream);
+            var nodes = new List<(string Op, List<string> Inputs, List<string> Outputs)>();
+            var dims = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+            while (!reader.AtEnd(long.MaxValue))
+            {
+                var (field, wire) = reader.ReadTag();
+                if (field != ModelGraph || wire != WireType.LengthDelimited)
+                {
+                    reader.Skip(wire);
+                    continue;
+                }
+                var end = reader.ReadLengthEnd();
+                while (!reader.AtEnd(end))
+                {
+                    var (f, w) = reader.ReadTag();
+                    if (f == GraphNode && w == WireType.LengthDelimited) nodes.Add(ReadNode(reader, reader.ReadLengthEnd()));
+                    else if (f == GraphInitializer && w == WireType.LengthDelimited)
+                    {
+                        var (name, shape) = ReadTensorDims(reader, reader.ReadLengthEnd());
+                        dims[name] = shape;
+                    }
+                    else reader.Skip(w);
+                }
+            }
+            var names = new HashSet<string>(StringComparer.Ordinal) { inputName };
+            // Casts (fp16 graphs) may sit between the input and the convolution; nodes are in topological order.
+            foreach (var (op, inputs, outputs) in nodes)
+            {
+                if (inputs.Count == 0 || !names.Contains(inputs[0])) continue;
+                if (op == "Cast") names.UnionWith(outputs);
+                else if (op == "Conv" && inputs.Count > 1)
+                    return dims.TryGetValue(inputs[1], out var shape) && shape.Count == 4 ? (int)shape[1] : null;
+            }
+            return null;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private static (string Op, List<string> Inputs, List<string> Outputs) ReadNode(WireReader reader, long end)
+    {
+        var op = "";
+        List<string> inputs = [], outputs = [];
+        while (!reader.AtEnd(end))
+        {
+            var (field, wire) = reader.ReadTag();
+            if (field == NodeInput && wire == WireType.LengthDelimited) inputs.Add(reader.ReadString());
+            else if (field == NodeOutput && wire == WireType.LengthDelimited) outputs.Add(reader.ReadString());
+            else if (field == NodeOpType && wire == WireType.LengthDelimited) op = reader.ReadString();
+            else reader.Skip(wire);
+        }
+        reader.ExpectPosition(end);
+        return (op, inputs, outputs);
+    }
+
+    private static (string Name, List<long> Dims) ReadTensorDims(WireReader reader, long end)
+    {
+        var name = "";
+        var dims = new List<long>();
+        while (!reader.AtEnd(end))
+        {
+            var (field, wire) = reader.ReadTag();
+            if (field == TensorName && wire == WireType.LengthDelimited) name = reader.ReadString();
+            else if (field == TensorDims && wire == WireType.Varint) dims.Add((long)reader.ReadVarint());
+            else if (field == TensorDims && wire == WireType.LengthDelimited)
+            {
+                var packedEnd = reader.ReadLengthEnd();
+                while (!reader.AtEnd(packedEnd)) dims.Add((long)reader.ReadVarint());
+            }
+            else reader.Skip(wire);
+        }
+        reader.ExpectPosition(end);
+        return (name, dims);
     }
 
     private static string Display(string path, string modelRoot) =>

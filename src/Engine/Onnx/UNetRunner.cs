@@ -4,7 +4,8 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace SdBlazor.Engine.Onnx;
 
 /// <summary>
-/// Calls the UNet over buffers reused across steps: <c>sample</c> [batch, 4, h, w], <c>timestep</c>
+/// Calls the UNet over buffers reused across steps: <c>sample</c> [batch, <see cref="InChannels"/>, h, w] (4, or 9 for an
+/// inpainting UNet: latents ++ mask ++ masked-image latents), <c>timestep</c>
 /// (float32/float16/int64/int32; shaped [], [1] or [batch] as the model declares) and <c>encoder_hidden_states</c>
 /// [batch, 77, hidden]; output <c>out_sample</c> [batch, 4, h, w]. Nothing large is allocated per step.
 /// Owns its session.
@@ -40,7 +41,8 @@ public sealed class UNetRunner : IDisposable
 
     /// <param name="session">Owned from here on.</param>
     /// <param name="fixedShapeSessions">Creates a session with these free-dimension overrides; null: one session for every shape.</param>
-    public UNetRunner(OnnxSession session, Func<IReadOnlyDictionary<string, long>, OnnxSession>? fixedShapeSessions = null)
+    /// <param name="inChannels">Given the sample input's name: its channels when the graph leaves that axis symbolic (from <c>unet/config.json</c> or the first convolution's weight); null: 4.</param>
+    public UNetRunner(OnnxSession session, Func<IReadOnlyDictionary<string, long>, OnnxSession>? fixedShapeSessions = null, Func<string, int?>? inChannels = null)
     {
         _session = session;
         _fixedShapeSessions = fixedShapeSessions;
@@ -62,11 +64,19 @@ public sealed class UNetRunner : IDisposable
         if (_timestepDims.Length > 1)
             throw new NotSupportedException($"unet: input '{_timestepName}' has rank {_timestepDims.Length}; a scalar, [1] or [batch] is expected.");
         _modelSampleDims = session.InputMetadata(_sampleName).Dimensions;
+        InChannels = _modelSampleDims.Length == 4 && _modelSampleDims[1] > 0 ? _modelSampleDims[1] : inChannels?.Invoke(_sampleName) ?? 4;
+        if (InChannels is not (4 or 9))
+            throw new NotSupportedException($"unet: input '{_sampleName}' takes {InChannels} channels; 4 (text-to-image) or 9 (inpainting) are supported.");
         // Read once: a session made with overrides may no longer report the names.
         foreach (var name in new[] { _sampleName, _timestepName, _hiddenName, _textEmbedsName, _timeIdsName }.OfType<string>())
             _symbols[name] = session.InputMetadata(name).SymbolicDimensions;
         _symbols[_outputName] = session.OutputMetadata(_outputName).SymbolicDimensions;
     }
+
+    /// <summary>4, or 9 for an inpainting UNet (diffusers' channel order: latents, mask, masked-image latents).</summary>
+    public int InChannels { get; }
+
+    public bool IsInpainting => InChannels == 9;
 
     /// <summary>The batch the model was exported with, or null when it is dynamic.</summary>
     public int? FixedBatch => _modelSampleDims.Length == 4 && _modelSampleDims[0] > 0 ? _modelSampleDims[0] : null;
@@ -105,13 +115,18 @@ public sealed class UNetRunner : IDisposable
     /// <summary><c>add_time_ids</c> [batch, 6] (SDXL); write before <see cref="Run"/>, then <see cref="UploadHiddenStates"/>.</summary>
     public Span<float> TimeIds => _timeIds!.Span;
 
+    /// <summary>Tests look at what the pipeline feeds the UNet (its sample and timestep) just before each run.</summary>
+    internal SampleObserver? InputObserver { get; set; }
+
+    internal delegate void SampleObserver(ReadOnlySpan<float> sample, float timestep);
+
     /// <summary>Number of UNet runs since this runner was created (tests check that CFG 1 costs one batch-1 run per step).</summary>
     public long Runs { get; private set; }
 
     /// <summary>Sum over runs of the batch each run processed.</summary>
     public long RunItems { get; private set; }
 
-    /// <summary>UNet input, [batch, 4, h, w]; write before <see cref="Run"/>.</summary>
+    /// <summary>UNet input, [batch, <see cref="InChannels"/>, h, w]; write before <see cref="Run"/>.</summary>
     public Span<float> Sample => _sample!.Span;
 
     /// <summary>Text conditioning, [batch, tokens, hidden]; write before <see cref="Run"/> (then call <see cref="UploadHiddenStates"/>).</summary>
@@ -121,10 +136,12 @@ public sealed class UNetRunner : IDisposable
     public ReadOnlySpan<float> Output => _output!.Span;
 
     /// <summary>(Re)allocates the buffers when the shape changes; keeps them otherwise.</summary>
+    /// <param name="latentChannels">The output's channels (the latents'); the input has <see cref="InChannels"/>.</param>
     /// <param name="pooled">Width of the pooled text embedding (SDXL UNets only; ignored otherwise).</param>
     public void Prepare(int batch, int latentChannels, int latentHeight, int latentWidth, int tokens, int hidden, int pooled = 0)
     {
-        long[] sampleShape = [batch, latentChannels, latentHeight, latentWidth];
+        long[] sampleShape = [batch, InChannels, latentHeight, latentWidth];
+        long[] outputShape = [batch, latentChannels, latentHeight, latentWidth];
         long[] hiddenShape = [batch, tokens, hidden];
         long[] textEmbedsShape = [batch, pooled];
         if (_textEmbedsName is not null && pooled <= 0)
@@ -135,12 +152,12 @@ public sealed class UNetRunner : IDisposable
         ReleaseBuffers();
         if (FixedBatch is { } fixedBatch && fixedBatch != batch)
             throw new NotSupportedException($"unet: the model has a fixed batch of {fixedBatch}, but this generation needs {batch} (batch size × 2 with CFG > 1).");
-        if (_fixedShapeSessions is not null) FixShapes(sampleShape, hiddenShape, pooled);
+        if (_fixedShapeSessions is not null) FixShapes(sampleShape, outputShape, hiddenShape, pooled);
 
         Batch = batch;
         _sample = new PinnedTensor(_session.InputMetadata(_sampleName).ElementDataType, sampleShape);
         _hidden = new PinnedTensor(_session.InputMetadata(_hiddenName).ElementDataType, hiddenShape);
-        _output = new PinnedTensor(_session.OutputMetadata(_outputName).ElementDataType, sampleShape);
+        _output = new PinnedTensor(_session.OutputMetadata(_outputName).ElementDataType, outputShape);
         if (_textEmbedsName is not null)
         {
             _textEmbeds = new PinnedTensor(_session.InputMetadata(_textEmbedsName).ElementDataType, textEmbedsShape);
@@ -169,7 +186,7 @@ public sealed class UNetRunner : IDisposable
     /// Replaces the session by one whose symbolic dimensions are fixed to this shape. A name that two inputs would fix to
     /// different values stays free; dimensions without a name cannot be overridden and stay free too.
     /// </summary>
-    private void FixShapes(long[] sampleShape, long[] hiddenShape, int pooled)
+    private void FixShapes(long[] sampleShape, long[] outputShape, long[] hiddenShape, int pooled)
     {
         var values = new Dictionary<string, long>();
         var conflicting = new HashSet<string>();
@@ -184,7 +201,7 @@ public sealed class UNetRunner : IDisposable
             }
         }
         Bind(_sampleName, sampleShape);
-        Bind(_outputName, sampleShape);
+        Bind(_outputName, outputShape);
         Bind(_hiddenName, hiddenShape);
         if (_textEmbedsName is not null) Bind(_textEmbedsName, [sampleShape[0], pooled]);
         if (_timeIdsName is not null) Bind(_timeIdsName, [sampleShape[0], 6]);
@@ -229,6 +246,7 @@ public sealed class UNetRunner : IDisposable
             default: _timestepInts.AsSpan().Fill((int)timestep); break;
         }
         _sample!.Upload();
+        InputObserver?.Invoke(Sample, timestep);
         _session.Session.Run(runOptions, _inputNames, _inputs, _outputNames, _outputs);
         Runs++;
         RunItems += Batch;

@@ -36,6 +36,9 @@ public sealed record BatchJob(
     /// <summary>A1111 "masked content": 0 fill and 1 original change the image before encoding; 2 latent noise, 3 latent nothing change the latents.</summary>
     public int InpaintingFill { get; init; } = 1;
 
+    /// <summary>A 9-channel inpainting UNet's conditioning [mask, masked-image latents] = [5, h/8, w/8], the same for every image; null for ordinary UNets.</summary>
+    public float[]? ImageConditioning { get; init; }
+
     /// <summary>img2img: the starting noise is scaled by this (A1111's <c>initial_noise_multiplier</c>).</summary>
     public float NoiseMultiplier { get; init; } = 1;
 }

@@ -261,9 +261,9 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
 
         float[]? moments = null;
         var momentsChannels = 0;
+        float[]? pixels = null;
         if (validated.InitImage is { } init)
         {
-            float[] pixels;
             if (validated.Inpaint is { } fillMask && request.InpaintingFill == 0)
             {
                 using var resized = init.Clone(x => x.Resize(validated.Width, validated.Height, KnownResamplers.Lanczos3));
@@ -280,6 +280,12 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                 throw new NotSupportedException($"vae_encoder: output shape [{string.Join(", ", shape)}]; expected [1, 4 or 8, {validated.Height / 8}, {validated.Width / 8}].");
             momentsChannels = (int)expectedChannels;
         }
+        var maskWeight = (float)request.InpaintingMaskWeight;
+        var imageConditioning = model.UNet.IsInpainting
+            ? InpaintConditioning.Create(model, pixels, validated.Inpaint?.Blurred, maskWeight, validated.Width, validated.Height, runOptions, cancellationToken)
+            : null;
+        if (!model.UNet.IsInpainting && request.InpaintingMaskWeight != 1)
+            warnings.Add($"Inpainting conditioning mask strength {request.InpaintingMaskWeight:0.##} applies to inpainting models only; '{validated.Model.Name}' is not one.");
 
         var pipeline = new StableDiffusionPipeline(model);
         HiresFix? hires = null;
@@ -295,7 +301,15 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             var (hrConditional, hrUnconditional) = samePrompts || model.IsSdxl
                 ? (conditional, unconditional)
                 : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
-            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional);
+            // A1111 conditions the second pass on the upscaled first image × (1 − mask weight): at the default weight 1
+            // that is the empty image txt2img conditions on, so the same conditioning at the target size serves.
+            float[]? hiresConditioning = null;
+            if (model.UNet.IsInpainting)
+            {
+                hiresConditioning = InpaintConditioning.Create(model, null, null, 1, hiresPlan.Width, hiresPlan.Height, runOptions, cancellationToken);
+                if (maskWeight != 1) warnings.Add("Hires fix with an inpainting model: the second pass is conditioned on an empty image (as at mask strength 1).");
+            }
+            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional) { ImageConditioning = hiresConditioning };
         }
         var images = new List<GeneratedImage>();
         try
@@ -318,6 +332,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                         Inpaint = validated.Inpaint,
                         InpaintingFill = request.InpaintingFill,
                         NoiseMultiplier = (float)request.InitialNoiseMultiplier,
+                        ImageConditioning = imageConditioning,
                         Added = added,
                     };
                     var batchImages = hires is null
@@ -326,6 +341,17 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                     if (batchImages is null) _logger.LogInformation("Batch {Batch} (images from {First}) skipped on request", b, first);
                     else
                     {
+                        if (validated.Crop is { } crop)
+                        {
+                            // "Only masked": A1111's apply_overlay with a paste location; the image gets the original's size.
+                            foreach (var image in batchImages)
+                            {
+                                var pasted = crop.PasteBack(image.Image);
+                                image.Image.Dispose();
+                                images.Add(image with { Image = pasted });
+                            }
+                            continue;
+                        }
                         if (validated.Inpaint is { } overlay)
                             foreach (var image in batchImages) Inpainting.Overlay(image.Image, validated.InitImage!, overlay);
                         images.AddRange(batchImages);
@@ -362,6 +388,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             Variation = variation.IsActive ? variation : null,
             Hires = validated.Hires is { } used ? HiresFix.Settings(request, validated.Sampler, used) : null,
             MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
+            ConditionalMaskWeight = model.UNet.IsInpainting ? request.InpaintingMaskWeight : null,
+            MaskedAreaPadding = validated.Crop is null ? null : request.InpaintFullResPadding,
             NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
         };
     }

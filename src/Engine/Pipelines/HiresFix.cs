@@ -18,6 +18,9 @@ namespace SdBlazor.Engine.Pipelines;
 internal sealed class HiresFix(LoadedModel model, ValidatedRequest request, HiresPlan plan, IImageUpscaler? upscaler,
     Prompts.PromptConditioning conditional, Prompts.PromptConditioning? unconditional)
 {
+    /// <summary>An inpainting UNet's conditioning at the second pass's size; null for ordinary UNets.</summary>
+    public float[]? ImageConditioning { get; init; }
+
     public IReadOnlyList<GeneratedImage>? Run(StableDiffusionPipeline pipeline, BatchJob job, IStepProgressSink? progress, Func<bool>? skip,
         RunOptions runOptions, Stopwatch started, CancellationToken cancellationToken)
     {
@@ -48,6 +51,7 @@ internal sealed class HiresFix(LoadedModel model, ValidatedRequest request, Hire
             UnconditionalSchedule = unconditional,
             InitLatentsMoments = moments,
             InitLatentsChannels = channels,
+            ImageConditioning = ImageConditioning,
         };
         cancellationToken.ThrowIfCancellationRequested();
         var latents = pipeline.Denoise(second, secondJob, progress, skip, runOptions, started, cancellationToken);

@@ -155,6 +155,12 @@ public sealed record ResolvedParameters(
     /// <summary>Inpainting's mask blur (null without a mask).</summary>
     public int? MaskBlur { get; init; }
 
+    /// <summary>A1111's "Conditional mask weight": written whenever an inpainting model's conditioning was used.</summary>
+    public double? ConditionalMaskWeight { get; init; }
+
+    /// <summary>"Only masked" inpainting: A1111's "Masked area padding" (its "Inpaint area: Only masked"); null for the whole picture.</summary>
+    public int? MaskedAreaPadding { get; init; }
+
     /// <summary>img2img noise multiplier when it is not 1.</summary>
     public double? NoiseMultiplier { get; init; }
 }

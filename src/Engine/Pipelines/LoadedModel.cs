@@ -47,7 +47,8 @@ public sealed class LoadedModel : IDisposable
             var fixShapes = fixedUNetShapes == FixedShapes.Always || (fixedUNetShapes == FixedShapes.Auto && unet.ExecutionProvider == SessionFactory.DirectML);
             try
             {
-                model.UNet = model.Own(new UNetRunner(unet, fixShapes ? overrides => sessions.Create(folder.UNetPath, "unet", overrides) : null));
+                model.UNet = model.Own(new UNetRunner(unet, fixShapes ? overrides => sessions.Create(folder.UNetPath, "unet", overrides) : null,
+                    sample => folder.UNetInChannels ?? OnnxFileInspector.FirstConvInputChannels(folder.UNetPath, sample)));
             }
             catch
             {

@@ -4,6 +4,7 @@ using SdBlazor.Engine.Schedulers;
 using SdBlazor.Shared;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 using static SdBlazor.Shared.GenerationLimits;
 
 namespace SdBlazor.Engine.Pipelines;
@@ -65,13 +66,32 @@ public sealed class RequestValidator(ModelRegistry registry)
             init = DecodeInitImage(request.InitImage);
         }
 
+        Image<L8>? outpaintMask = null;
+        if (init is not null && Outpainting.IsRequested(request))
+        {
+            var (canvasWidth, canvasHeight, _, _) = Outpainting.Canvas(init.Width, init.Height, request);
+            if (canvasWidth > MaxSize || canvasHeight > MaxSize || request.Width is { } w && w != canvasWidth || request.Height is { } h && h != canvasHeight)
+            {
+                init.Dispose();
+                Fail(canvasWidth > MaxSize || canvasHeight > MaxSize
+                    ? $"The outpainted canvas would be {canvasWidth}x{canvasHeight}; at most {MaxSize} pixels per side are allowed."
+                    : $"Outpainting generates the whole canvas, {canvasWidth}x{canvasHeight}: leave width and height out or set them to that.");
+            }
+            (var canvas, outpaintMask) = Outpainting.Expand(init, request);
+            init.Dispose();
+            init = canvas;
+            (width, height) = (canvasWidth, canvasHeight);
+        }
+
         InpaintMask? inpaint = null;
-        if (request.Mask is { } maskBytes && init is not null)
+        InpaintCrop? crop = null;
+        if ((request.Mask is not null || outpaintMask is not null) && init is not null)
         {
             try
             {
-                using var maskImage = DecodeMask(maskBytes);
-                inpaint = InpaintMask.Create(maskImage, width, height, request.MaskBlur, request.InpaintingMaskInvert);
+                using var maskImage = outpaintMask ?? DecodeMask(request.Mask!);
+                if (request.InpaintFullRes) (init, inpaint, crop) = OnlyMasked(init, maskImage, request, width, height);
+                else inpaint = InpaintMask.Create(maskImage, width, height, request.MaskBlur, request.InpaintingMaskInvert);
             }
             catch
             {
@@ -79,7 +99,33 @@ public sealed class RequestValidator(ModelRegistry registry)
                 throw;
             }
         }
-        return new ValidatedRequest(request, model, sampler, width, height, init) { Hires = HiresPlanFor(request, sampler, width, height), Inpaint = inpaint };
+        return new ValidatedRequest(request, model, sampler, width, height, init) { Hires = HiresPlanFor(request, sampler, width, height), Inpaint = inpaint, Crop = crop };
+    }
+
+    /// <summary>
+    /// "Only masked": the mask (at the image's size, inverted and blurred as A1111 does before cropping) picks the box;
+    /// image and mask are cut to it and scaled to the generation size. An empty mask falls back to the whole picture.
+    /// </summary>
+    private static (Image<Rgb24> Init, InpaintMask Mask, InpaintCrop? Crop) OnlyMasked(Image<Rgb24> init, Image<L8> mask, GenerationRequest request, int width, int height)
+    {
+        using var prepared = mask.Clone(x =>
+        {
+            if (mask.Width != init.Width || mask.Height != init.Height) x.Resize(init.Width, init.Height, KnownResamplers.Lanczos3);
+            if (request.InpaintingMaskInvert) x.Invert();
+            if (request.MaskBlur > 0) x.GaussianBlur(request.MaskBlur);
+        });
+        if (InpaintCrop.Region(prepared, request.InpaintFullResPadding, width, height) is not { } region)
+            return (init, InpaintMask.Create(mask, width, height, request.MaskBlur, request.InpaintingMaskInvert), null);
+        var (x1, y1, x2, y2) = region;
+        var box = new Rectangle(x1, y1, x2 - x1, y2 - y1);
+        using var maskBox = prepared.Clone(x => x.Crop(box));
+        using var maskScaled = InpaintCrop.Resize(maskBox, width, height, fill: true);
+        var inpaint = InpaintMask.Create(maskScaled, width, height, 0, false);
+        using var imageBox = init.Clone(x => x.Crop(box));
+        var scaled = InpaintCrop.Resize(imageBox, width, height, fill: true);
+        var overlay = new L8[prepared.Width * prepared.Height];
+        prepared.CopyPixelDataTo(overlay);
+        return (scaled, inpaint, new InpaintCrop(x1, y1, box.Width, box.Height, init, overlay.Select(p => p.PackedValue / 255f).ToArray()));
     }
 
     private static HiresPlan? HiresPlanFor(GenerationRequest request, SamplerChoice sampler, int width, int height)

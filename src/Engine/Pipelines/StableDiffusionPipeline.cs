@@ -28,8 +28,11 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         return latents is null ? null : Decode(request, job, latents, runOptions, cancellationToken);
     }
 
-    /// <summary>The denoising loop only: the final latents [batch, 4, h/8, w/8] (scaled, as the UNet sees them), or null when skipped.</summary>
-    /// <remarks>img2img when <see cref="BatchJob.InitLatentsMoments"/> is set (hires fix's second pass has no init image).</remarks>
+    /// <summary>The denoising only: the final latents [batch, 4, h/8, w/8] (scaled, as the UNet sees them), or null when skipped.</summary>
+    /// <remarks>
+    /// img2img when <see cref="BatchJob.InitLatentsMoments"/> is set (hires fix's second pass has no init image). This
+    /// prepares the start latents and the inpainting hook; the steps are <see cref="DenoisingLoop"/>'s.
+    /// </remarks>
     public float[]? Denoise(
         ValidatedRequest request, BatchJob job, IStepProgressSink? progress, Func<bool>? skip,
         RunOptions runOptions, Stopwatch started, CancellationToken cancellationToken)
@@ -38,8 +41,6 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         int latentHeight = request.Height / Models.ModelFolder.VaeScale, latentWidth = request.Width / Models.ModelFolder.VaeScale;
         var itemLength = LatentChannels * latentHeight * latentWidth;
         var n = batch * itemLength;
-        var guidance = job.Unconditional is not null;
-        var cfg = (float)request.Request.CfgScale;
 
         var scheduler = SchedulerFactory.Create(request.Sampler.Sampler, request.Sampler.ScheduleType, request.Model.SchedulerConfig);
         scheduler.SetTimesteps(request.Request.Steps);
@@ -49,18 +50,16 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             begin = ImageToImage.StartIndex(request.Request.Steps, request.Request.Strength, scheduler.Order);
             scheduler.SetBeginIndex(begin);
         }
-        var timesteps = scheduler.Timesteps;
-        var calls = Math.Max(timesteps.Count - begin, 0);
-        var totalSteps = request.Request.Steps - begin / scheduler.Order;
+        var calls = Math.Max(scheduler.Timesteps.Count - begin, 0);
         var generators = job.Seeds.Select(s => new TorchGenerator((ulong)s)).ToArray();
+        if (model.UNet.IsInpainting && job.ImageConditioning is null)
+            throw new NotSupportedException("unet: an inpainting UNet (9 input channels) needs the image conditioning, but the pipeline prepared none.");
 
         var latentsArray = ArrayPool<float>.Shared.Rent(n);
-        var guidedArray = guidance ? ArrayPool<float>.Shared.Rent(n) : null;
-        float[]? pairArray = null;
         try
         {
             var latents = latentsArray.AsSpan(0, n);
-            InpaintBlend? inpaint = null;
+            InpaintBlend? blend = null;
             if (job.InitLatentsMoments is null)
             {
                 for (var i = 0; i < batch; i++)
@@ -69,84 +68,17 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             }
             else
             {
-                inpaint = PrepareImageLatents(job, generators, itemLength, latentHeight, latentWidth, latents, scheduler, begin, calls);
+                blend = PrepareImageLatents(job, generators, itemLength, latentHeight, latentWidth, latents, scheduler, begin, calls);
             }
-
-            var unet = model.UNet;
-            var conditioning = new UNetConditioning(job, batch);
-            if (conditioning.SeparatePasses) pairArray = ArrayPool<float>.Shared.Rent(3 * n);
-            else
-            {
-                unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, job.Hidden, job.Added?.PooledWidth ?? 0);
-                // SDXL's pooled embeddings and time ids are the same every step; FillIfChanged uploads them with the hidden states.
-                job.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
-                conditioning.FillIfChanged(unet, 0);
-            }
-
-            var reported = 0;
-            for (var j = 0; j < calls; j++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (skip?.Invoke() == true) return null;
-
-                var t = timesteps[begin + j];
-                // A1111's denoiser counts steps from 0 for prompt editing; second-order samplers' extra calls keep the step's conditioning.
-                var conditioningStep = j / scheduler.Order;
-                ReadOnlySpan<float> unetOutput;
-                try
-                {
-                    if (pairArray is not null)
-                    {
-                        var scaled = pairArray.AsSpan(2 * n, n);
-                        scheduler.ScaleModelInput(latents, t, scaled);
-                        conditioning.RunSeparate(unet, conditioningStep, t, scaled, pairArray.AsSpan(0, 2 * n), LatentChannels, latentHeight, latentWidth, runOptions);
-                        unetOutput = pairArray.AsSpan(0, 2 * n);
-                    }
-                    else
-                    {
-                        conditioning.FillIfChanged(unet, conditioningStep);
-                        var sample = unet.Sample;
-                        scheduler.ScaleModelInput(latents, t, sample[..n]);
-                        if (guidance) sample[..n].CopyTo(sample[n..]);
-                        unet.Run(t, runOptions);
-                        unetOutput = unet.Output;
-                    }
-                }
-                catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-                {
-                    throw new OperationCanceledException("The generation was cancelled during a UNet run.", cancellationToken);
-                }
-
-                ReadOnlySpan<float> noisePred;
-                if (guidance)
-                {
-                    var guided = guidedArray.AsSpan(0, n);
-                    ClassifierFreeGuidance.Apply(unetOutput, cfg, guided);
-                    noisePred = guided;
-                }
-                else noisePred = unetOutput[..n];
-                scheduler.Step(noisePred, t, latents, generators);
-                inpaint?.AfterStep(latents, scheduler, begin + j + 1);
-
-                // Heun and other second-order samplers make Order calls per user-visible step; the last call always completes.
-                var done = j == calls - 1 ? totalSteps : (j + 1) / scheduler.Order;
-                if (done > reported && progress is not null)
-                {
-                    progress.OnStep(new StepProgress(job.FirstImageIndex, job.BatchIndex, done, totalSteps, t, started.Elapsed,
-                        latentsArray.AsMemory(0, n), latentHeight, latentWidth, model.Previewer));
-                }
-                reported = Math.Max(reported, done);
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-            if (calls > 0 && skip?.Invoke() == true) return null;
-            return latentsArray.AsSpan(0, n).ToArray();
+            var hook = InpaintingHook.For(blend, model.UNet.IsInpainting ? job.ImageConditioning : null);
+            var loop = new DenoisingLoop(model, job, scheduler, begin, request.Request.Steps, (float)request.Request.CfgScale, hook);
+            return loop.Run(latentsArray, latentHeight, latentWidth, generators, progress, skip, runOptions, started, cancellationToken)
+                ? latentsArray.AsSpan(0, n).ToArray()
+                : null;
         }
         finally
         {
             ArrayPool<float>.Shared.Return(latentsArray);
-            if (guidedArray is not null) ArrayPool<float>.Shared.Return(guidedArray);
-            if (pairArray is not null) ArrayPool<float>.Shared.Return(pairArray);
         }
     }
 

@@ -23,7 +23,14 @@ public sealed record ValidatedRequest(
     /// <summary>Inpainting: the mask prepared at Width×Height (null for plain img2img and txt2img).</summary>
     public InpaintMask? Inpaint { get; init; }
 
-    public void Dispose() => InitImage?.Dispose();
+    /// <summary>"Only masked": where the generation goes back into the original image (which it owns); null otherwise.</summary>
+    public InpaintCrop? Crop { get; init; }
+
+    public void Dispose()
+    {
+        InitImage?.Dispose();
+        Crop?.Dispose();
+    }
 }
 
 /// <summary>A validated hires-fix second pass.</summary>

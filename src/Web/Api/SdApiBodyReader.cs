@@ -22,7 +22,7 @@ public sealed class SdApiBodyReader(IOptions<SdApiOptions> options)
         // A1111's field names are given by [JsonPropertyName]; unknown fields are skipped (the default).
         NumberHandling = JsonNumberHandling.AllowReadingFromString,
         AllowTrailingCommas = false,
-        Converters = { new LenientInt32Converter(), new LenientInt64Converter() },
+        Converters = { new LenientInt32Converter(), new LenientInt64Converter(), new LenientBooleanConverter() },
     };
 
     public long Limit => options.Value.MaxRequestBodyBytes;

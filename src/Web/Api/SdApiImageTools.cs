@@ -1,3 +1,6 @@
+using System.Text.Json;
+using SdBlazor.Engine.Imaging;
+using SdBlazor.Engine.Pipelines;
 using SdBlazor.Shared;
 using SdBlazor.Web.Api.Models;
 
@@ -21,6 +24,11 @@ internal static class SdApiImageTools
             SeedResizeFromWidth = Math.Max(body.SeedResizeFromW ?? 0, 0),
             SeedResizeFromHeight = Math.Max(body.SeedResizeFromH ?? 0, 0),
         };
+        if (body.OverrideSettings?.TryGetValue("inpainting_mask_weight", out var weight) == true && weight.ValueKind != JsonValueKind.Null)
+        {
+            if (weight.ValueKind == JsonValueKind.Number) request = request with { InpaintingMaskWeight = weight.GetDouble() };
+            else errors.Add(new(["body", "override_settings", "inpainting_mask_weight"], "value is not a valid float", "type_error.float"));
+        }
         if (body is Img2ImgRequest img2img) return Inpaint(img2img, request, errors);
         // A1111's img2img has no hires fix; its enable_hr field (inherited here) is ignored there as there.
         if (body.EnableHr != true) return request;
@@ -43,9 +51,23 @@ internal static class SdApiImageTools
         };
     }
 
+    public const string PoorMansOutpainting = "poor man's outpainting";
+
     private static GenerationRequest Inpaint(Img2ImgRequest body, GenerationRequest request, List<ValidationErrorItem> errors)
     {
-        request = request with { InitialNoiseMultiplier = body.InitialNoiseMultiplier ?? 1 };
+        request = request with
+        {
+            InitialNoiseMultiplier = body.InitialNoiseMultiplier ?? 1,
+            // A1111's API defaults (its processing dataclass): only masked, no padding.
+            InpaintFullRes = body.InpaintFullRes ?? true,
+            InpaintFullResPadding = body.InpaintFullResPadding ?? 0,
+            OutpaintLeft = body.OutpaintLeft ?? 0,
+            OutpaintRight = body.OutpaintRight ?? 0,
+            OutpaintUp = body.OutpaintUp ?? 0,
+            OutpaintDown = body.OutpaintDown ?? 0,
+        };
+        if (!string.IsNullOrWhiteSpace(body.ScriptName)) request = Script(body, request, errors);
+        if (Outpainting.IsRequested(request)) return OutpaintCanvas(request with { InpaintingFill = body.InpaintingFill ?? request.InpaintingFill, MaskBlur = body.MaskBlur ?? request.MaskBlur }, errors);
         if (string.IsNullOrEmpty(body.Mask)) return request;
         var mask = Base64Image.Decode(body.Mask);
         if (mask is null || ImageFormatSniffer.Detect(mask) is null)
@@ -62,6 +84,59 @@ internal static class SdApiImageTools
         };
     }
 
+    /// <summary>
+    /// A1111's "Poor man's outpainting" script: <c>script_args</c> [pixels, mask_blur, inpainting_fill, directions]; it
+    /// sets the mask blur to twice the given one and inpaints the whole picture. Run here in one pass over the canvas.
+    /// </summary>
+    private static GenerationRequest Script(Img2ImgRequest body, GenerationRequest request, List<ValidationErrorItem> errors)
+    {
+        if (!string.Equals(body.ScriptName!.Trim(), PoorMansOutpainting, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add(new(["body", "script_name"], $"Script '{body.ScriptName}' not found; the only script supported is '{PoorMansOutpainting}' (or use the outpaint_left/right/up/down fields).", "value_error"));
+            return request;
+        }
+        var args = body.ScriptArgs ?? [];
+        int Int(int index, int fallback) =>
+            args.Count > index && args[index].ValueKind == JsonValueKind.Number && args[index].TryGetDouble(out var v) && v == Math.Floor(v) && Math.Abs(v) <= int.MaxValue ? (int)v : fallback;
+        var pixels = Int(0, 128);
+        var blur = Int(1, 4);
+        var fill = Int(2, 0);
+        var directions = args.Count > 3 && args[3].ValueKind == JsonValueKind.Array
+            ? args[3].EnumerateArray().Where(d => d.ValueKind == JsonValueKind.String).Select(d => d.GetString()!.ToLowerInvariant()).ToHashSet()
+            : ["left", "right", "up", "down"];
+        if (args.Count > 4 || args.Take(3).Any(a => a.ValueKind != JsonValueKind.Number) || directions.Count == 0 || directions.Any(d => d is not ("left" or "right" or "up" or "down")))
+            errors.Add(new(["body", "script_args"], $"'{PoorMansOutpainting}' takes [pixels, mask_blur, inpainting_fill, [\"left\", \"right\", \"up\", \"down\"]].", "value_error"));
+        return request with
+        {
+            OutpaintLeft = directions.Contains("left") ? pixels : 0,
+            OutpaintRight = directions.Contains("right") ? pixels : 0,
+            OutpaintUp = directions.Contains("up") ? pixels : 0,
+            OutpaintDown = directions.Contains("down") ? pixels : 0,
+            MaskBlur = 2 * blur,
+            InpaintingFill = fill,
+            InpaintFullRes = false,
+        };
+    }
+
+    /// <summary>The canvas is the generation size (memory admission counts it); the client's width/height are A1111's tile size there.</summary>
+    private static GenerationRequest OutpaintCanvas(GenerationRequest request, List<ValidationErrorItem> errors)
+    {
+        request = request with { InpaintFullRes = false };
+        if (request.InitImage is null) return request;
+        try
+        {
+            var probe = SafeImage.Probe(request.InitImage, RequestValidator.InitImageLimits);
+            var (width, height, _, _) = Outpainting.Canvas(probe.Width, probe.Height, request);
+            if (width <= GenerationLimits.MaxSize && height <= GenerationLimits.MaxSize) return request with { Width = width, Height = height };
+            errors.Add(new(["body", "init_images", 0], $"The outpainted canvas would be {width}x{height}; at most {GenerationLimits.MaxSize} pixels per side are allowed.", "value_error"));
+            return request with { Width = null, Height = null };
+        }
+        catch (SixLabors.ImageSharp.ImageFormatException)
+        {
+            return request; // the engine's validation names the problem
+        }
+    }
+
     public static void Echo(Txt2ImgRequest body, GenerationRequest request)
     {
         body.SubseedStrength = request.SubseedStrength;
@@ -71,6 +146,8 @@ internal static class SdApiImageTools
             img2img.InpaintingFill ??= 0;
             img2img.InpaintingMaskInvert ??= 0;
             img2img.InitialNoiseMultiplier ??= 1;
+            img2img.InpaintFullRes = request.InpaintFullRes;
+            img2img.InpaintFullResPadding = request.InpaintFullResPadding;
             img2img.Mask = null; // large, like the init images
             return;
         }

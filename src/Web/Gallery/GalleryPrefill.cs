@@ -94,6 +94,9 @@ public sealed class GalleryPrefill(GalleryIndex index, GalleryStore store)
         HrPrompt = p.Hires?.Prompt,
         HrNegativePrompt = p.Hires?.NegativePrompt,
         MaskBlur = p.MaskBlur ?? 4,
+        InpaintingMaskWeight = p.ConditionalMaskWeight ?? 1,
+        InpaintFullRes = p.MaskedAreaPadding is not null,
+        InpaintFullResPadding = p.MaskedAreaPadding ?? 32,
         InitialNoiseMultiplier = p.NoiseMultiplier ?? 1,
     };
 

@@ -51,8 +51,9 @@ public sealed class GenerationQueue
         var job = new Job
         {
             Id = id ?? Job.NewId(),
-            Request = request with { InitImage = null },
+            Request = request with { InitImage = null, Mask = null },
             HasInitImage = request.InitImage is not null,
+            HasMask = request.Mask is not null,
             Status = JobStatus.Queued,
             Owner = owner,
             Account = account,
@@ -65,6 +66,7 @@ public sealed class GenerationQueue
         {
             if (_jobs.Exists(j => j.Id == job.Id)) throw new GenerationValidationException($"Job id '{job.Id}' is already in use.");
             if (request.InitImage is { } init) _inputs.Write(job.Id, init);
+            if (request.Mask is { } mask) _inputs.Write(job.Id, mask, InitImageFiles.MaskExtension);
             job.Order = (_jobs.Query().OrderByDescending(j => j.Order).FirstOrDefault()?.Order ?? 0) + 1;
             _jobs.Insert(job);
             position = PositionOfLocked(job);
@@ -92,6 +94,8 @@ public sealed class GenerationQueue
             run = _running.Start(job.Id, stopping);
         }
         if (job.HasInitImage) job.Request = job.Request with { InitImage = ReadInitImage(job.Id) };
+        // A missing mask file would turn an inpaint into a plain img2img: the worker's validation then fails the job instead.
+        if (job.HasMask) job.Request = job.Request with { Mask = _inputs.Read(job.Id, InitImageFiles.MaskExtension) ?? [] };
         _notifier.QueueChanged();
         return (job, run);
     }
@@ -209,6 +213,14 @@ public sealed class GenerationQueue
             {
                 InitImage = ReadInitImage(id) ?? throw new GenerationValidationException(
                     $"Job '{id}' completed and its init image was deleted with it; start img2img again from the image."),
+            };
+        }
+        if (job.HasMask)
+        {
+            request = request with
+            {
+                Mask = _inputs.Read(id, InitImageFiles.MaskExtension) ?? throw new GenerationValidationException(
+                    $"Job '{id}' completed and its mask was deleted with it; paint the mask again."),
             };
         }
         return Enqueue(request, owner, newId, resubmittedFrom: id, parentImageId: job.ParentImageId, account: job.Account);

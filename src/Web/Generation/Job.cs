@@ -12,10 +12,13 @@ public sealed class Job
 {
     public string Id { get; set; } = "";
 
-    /// <summary>The request without <see cref="GenerationRequest.InitImage"/> (see <see cref="HasInitImage"/>), except for a job handed to the worker.</summary>
+    /// <summary>The request without <see cref="GenerationRequest.InitImage"/> and <see cref="GenerationRequest.Mask"/> (see <see cref="HasInitImage"/>, <see cref="HasMask"/>), except for a job handed to the worker.</summary>
     public GenerationRequest Request { get; set; } = new();
 
     public bool HasInitImage { get; set; }
+
+    /// <summary>The inpainting mask is a file beside the init image (<see cref="InitImageFiles"/>), not in the document; older documents may still hold it inline.</summary>
+    public bool HasMask { get; set; }
     public JobStatus Status { get; set; }
 
     /// <summary>Queue order: smaller runs first.</summary>

@@ -202,18 +202,21 @@ public sealed class CheckpointImportTests : IDisposable
     }
 
     [Fact]
-    public void An_inpainting_checkpoint_and_one_of_other_sizes_say_what_they_are()
+    public void Inpainting_checkpoints_import_into_their_graph_set_and_pix2pix_or_other_sizes_say_what_they_are()
     {
         var tensors = TestCheckpoints.ForGraphSet(_h.Set("sd15-tiny"), "sd15");
         var conv = tensors.Single(t => t.Name == "model.diffusion_model.input_blocks.0.0.weight");
-        var inpaint = tensors.Select(t => t == conv ? t with { Shape = [t.Shape[0], 9, t.Shape[2], t.Shape[3]], Values = new float[t.Shape[0] * 9 * 9] } : t).ToList();
-        SafetensorsWriter.Write(Path.Combine(_h.ModelsPath, "inpaint.safetensors"), inpaint);
+        TestTensor Channels(TestTensor t, int c) => t with { Shape = [t.Shape[0], c, t.Shape[2], t.Shape[3]], Values = new float[t.Shape[0] * c * 9] };
+        SafetensorsWriter.Write(Path.Combine(_h.ModelsPath, "inpaint.safetensors"), tensors.Select(t => t == conv ? Channels(t, 9) : t).ToList());
+        SafetensorsWriter.Write(Path.Combine(_h.ModelsPath, "pix2pix.safetensors"), tensors.Select(t => t == conv ? Channels(t, 8) : t).ToList());
         var wider = tensors.Select(t => t.Name == "model.diffusion_model.out.2.bias" ? t with { Shape = [8], Values = new float[8] } : t).ToList();
         SafetensorsWriter.Write(Path.Combine(_h.ModelsPath, "other.safetensors"), wider);
         _h.Engine.Engine.RefreshModels();
 
         var models = _h.Engine.Engine.ListModels();
-        Assert.Contains("inpainting model (its UNet takes 9 input channels)", models.Single(m => m.Name == "inpaint").Error);
+        Assert.Null(models.Single(m => m.Name == "inpaint").Error);
+        Assert.Equal("sd15-inpainting-tiny", _h.Engine.Registry.Checkpoints.Describe(Path.Combine(_h.ModelsPath, "inpaint.safetensors")).Layout!.GraphSet.Name);
+        Assert.Contains("instruct-pix2pix model (its UNet takes 8 input channels)", models.Single(m => m.Name == "pix2pix").Error);
         var other = models.Single(m => m.Name == "other").Error;
         Assert.Contains("SD 1.x checkpoint whose weights fit no shipped graph set", other);
         Assert.Contains("model.diffusion_model.out.2.bias is [8], the graph needs [4]", other);

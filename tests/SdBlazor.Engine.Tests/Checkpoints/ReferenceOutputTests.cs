@@ -22,6 +22,7 @@ public sealed class ReferenceOutputTests : IDisposable
     [Theory]
     [InlineData("sd15-tiny", "PNDMScheduler", "epsilon")]
     [InlineData("sd21v-tiny", "DDIMScheduler", "v_prediction")]
+    [InlineData("sd15-inpainting-tiny", "PNDMScheduler", "epsilon")]
     public async Task Imported_components_match_the_torch_reference_and_generate(string name, string scheduler, string prediction)
     {
         File.Copy(Fixture(name + ".safetensors"), Path.Combine(_h.ModelsPath, name + ".safetensors"));

@@ -48,6 +48,54 @@ public sealed class QueueStorageTests
     }
 
     [Fact]
+    public async Task An_inpaint_jobs_mask_is_a_file_that_outlives_a_restart_and_goes_with_the_result()
+    {
+        var data = AppFactory.NewDataFolder();
+        try
+        {
+            var init = Png.Gradient(64, 64);
+            using var maskImage = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(64, 64);
+            for (var y = 0; y < 64; y++) for (var x = 0; x < 24; x++) maskImage[x, y] = new SixLabors.ImageSharp.PixelFormats.L8(255);
+            using var maskPng = new MemoryStream();
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(maskImage, maskPng);
+            var mask = maskPng.ToArray();
+            string longJob, inpaint;
+            await using (var before = new AppFactory(data))
+            {
+                var queue = before.Services.GetRequiredService<GenerationQueue>();
+                longJob = queue.Enqueue(new GenerationRequest { Prompt = "very long", Steps = GenerationLimits.MaxSteps, BatchCount = 50, Width = 256, Height = 256 }).Id;
+                inpaint = queue.Enqueue(new GenerationRequest
+                {
+                    Prompt = "a dog", Steps = 3, Seed = 1, InitImage = init, Strength = 0.9, Mask = mask, MaskBlur = 0, InpaintingFill = 1,
+                }).Id;
+                // The document holds no mask bytes (listing the queue drags no megabytes around); the file does.
+                var document = before.Services.GetRequiredService<QueueDatabase>().Database.GetCollection("jobs").FindById(inpaint);
+                Assert.True(document["Request"]["Mask"].IsNull);
+                Assert.True(document["HasMask"].AsBoolean);
+                Assert.Equal(mask, File.ReadAllBytes(Path.Combine(data, InitImageFiles.FolderName, inpaint + ".mask")));
+            } // host stops here
+
+            await using var after = new AppFactory(data);
+            var restarted = after.Services.GetRequiredService<GenerationQueue>();
+            restarted.Cancel(longJob, AccountScope.Everything);
+            using var client = after.CreateClient();
+            var finished = await WaitFinished(client, inpaint);
+            Assert.Equal(JobStatus.Completed, finished.Status);
+            // The mask still applied after the restart: the kept half is the init image exactly.
+            var pixels = Png.Pixels(await client.GetByteArrayAsync($"/api/images/{finished.ImageIds.Single()}"));
+            var before64 = Png.Pixels(init);
+            for (var y = 0; y < 64; y++)
+                for (var x = 32; x < 64; x++)
+                    Assert.Equal(before64[(y * 64 + x) * 3], pixels[(y * 64 + x) * 3]);
+            Assert.False(File.Exists(Path.Combine(data, InitImageFiles.FolderName, inpaint + ".mask")), "the mask goes once the result is saved");
+        }
+        finally
+        {
+            AppFactory.TryDelete(data);
+        }
+    }
+
+    [Fact]
     public async Task A_queue_file_with_inline_init_images_still_loads_and_runs_them()
     {
         var data = AppFactory.NewDataFolder();

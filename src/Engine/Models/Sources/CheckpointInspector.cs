@@ -7,7 +7,8 @@ namespace SdBlazor.Engine.Models.Sources;
 /// (<c>conditioner.embedders.0/1</c>), SD 2.x (OpenCLIP under <c>cond_stage_model.model</c>), SD 1.x (CLIP under
 /// <c>cond_stage_model.transformer</c>); then maps every key to its diffusers name and picks the shipped graph set whose
 /// every manifest weight is present with the same shape. Anything else gets an error saying what the file looks like
-/// (a LoRA, a VAE, an embedding, a diffusers component, an inpainting model, or which unknown keys it has).
+/// (a LoRA, a VAE, an embedding, a diffusers component, a pix2pix model, or which unknown keys it has). Inpainting
+/// checkpoints (9 UNet input channels) import into an inpainting graph set such as <c>sd15-inpainting</c>.
 /// </summary>
 public static partial class CheckpointInspector
 {
@@ -53,6 +54,8 @@ public static partial class CheckpointInspector
             }
             if (missing < bestMissing) (bestMissing, bestProblem) = (missing, $"graph set '{set.Name}': {problem}");
         }
+        if (UNetInputChannels(tensors) == 9)
+            throw new CheckpointException(modelName, $"an {CheckpointFamily.Display(family)} inpainting model (its UNet takes 9 input channels), but no installed graph set fits it ({bestProblem}); inpainting graph sets: {Names(graphSets.Where(g => g.Name.Contains("inpainting", StringComparison.Ordinal)).ToList())}.");
         var unknownNote = unknown.Count > 0 ? $" Unknown keys like {Sample(unknown)}." : "";
         throw new CheckpointException(modelName, $"an {CheckpointFamily.Display(family)} checkpoint whose weights fit no shipped graph set ({bestProblem}).{unknownNote}");
     }
@@ -108,10 +111,11 @@ public static partial class CheckpointInspector
             throw new CheckpointException(modelName, $"unknown layout: {tensors.Count} tensors and no Stable Diffusion UNet ('model.diffusion_model.…'); keys like {Sample(keys.Order(StringComparer.Ordinal))}.");
         }
 
-        if (tensors.TryGetValue("model.diffusion_model.input_blocks.0.0.weight", out var convIn) && convIn.Shape.Length == 4 && convIn.Shape[1] != 4)
+        // 9 input channels: an inpainting model (latents ++ mask ++ masked-image latents); its graph set is chosen by that weight's shape below.
+        if (UNetInputChannels(tensors) is { } channels and not (4 or 9))
         {
-            var what = convIn.Shape[1] switch { 9 => "an inpainting model", 8 => "an instruct-pix2pix model", _ => "a model" };
-            throw new CheckpointException(modelName, $"{what} (its UNet takes {convIn.Shape[1]} input channels); only text-to-image models with 4 latent channels are supported so far.");
+            var what = channels == 8 ? "an instruct-pix2pix model" : "a model";
+            throw new CheckpointException(modelName, $"{what} (its UNet takes {channels} input channels); only text-to-image models (4 channels) and inpainting models (9) are supported so far.");
         }
 
         if (Any("conditioner.embedders.1.model.") && Any("conditioner.embedders.0.transformer."))
@@ -124,6 +128,10 @@ public static partial class CheckpointInspector
             return CheckpointFamily.Sd1;
         throw new CheckpointException(modelName, $"a UNet without a known text encoder (none of 'cond_stage_model.transformer.', 'cond_stage_model.model.', 'conditioner.embedders.'); keys like {Sample(keys.Where(k => !k.StartsWith("model.diffusion_model.", StringComparison.Ordinal)).Order(StringComparer.Ordinal))}.");
     }
+
+    /// <summary>The UNet's input channels from its first convolution (A1111's test for inpainting models); null when absent.</summary>
+    public static int? UNetInputChannels(IReadOnlyDictionary<string, SafetensorsTensor> tensors) =>
+        tensors.TryGetValue("model.diffusion_model.input_blocks.0.0.weight", out var convIn) && convIn.Shape.Length == 4 ? (int)convIn.Shape[1] : null;
 
     /// <summary>
     /// What the file itself says about its prediction type: a sidecar <c>NAME.yaml</c> (A1111 reads the config next to

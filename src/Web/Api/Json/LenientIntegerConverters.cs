@@ -47,3 +47,28 @@ internal static class LenientInteger
 
     private static bool IsWhole(double d) => double.IsFinite(d) && Math.Floor(d) == d && Math.Abs(d) < 9.2e18;
 }
+
+// pydantic's bool also takes 0/1 and "true"/"false"/"yes"/"no"/"on"/"off"/"1"/"0"; A1111's own UI sends
+// inpaint_full_res as the radio index 0/1, and clients copy that.
+internal sealed class LenientBooleanConverter : JsonConverter<bool>
+{
+    public override bool Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.True: return true;
+            case JsonTokenType.False: return false;
+            case JsonTokenType.Number when reader.TryGetInt64(out var n) && n is 0 or 1: return n == 1;
+            case JsonTokenType.String:
+                switch (reader.GetString()?.Trim().ToLowerInvariant())
+                {
+                    case "true" or "1" or "yes" or "on" or "t" or "y": return true;
+                    case "false" or "0" or "no" or "off" or "f" or "n": return false;
+                }
+                break;
+        }
+        throw new JsonException("value could not be parsed to a boolean");
+    }
+
+    public override void Write(Utf8JsonWriter writer, bool value, JsonSerializerOptions options) => writer.WriteBooleanValue(value);
+}

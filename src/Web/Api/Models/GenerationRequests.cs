@@ -93,8 +93,21 @@ public sealed class Img2ImgRequest : Txt2ImgRequest
 
     [JsonPropertyName("initial_noise_multiplier")] public double? InitialNoiseMultiplier { get; set; }
 
-    /// <summary>"Only masked" is not implemented: the whole picture is inpainted whatever this says.</summary>
+    /// <summary>"Inpaint area: Only masked" — A1111's API default is true (its UI's is "Whole picture"); 0/1 accepted.</summary>
     [JsonPropertyName("inpaint_full_res")] public bool? InpaintFullRes { get; set; }
+
+    /// <summary>Pixels around the mask's bounding box for "only masked"; A1111's API default 0.</summary>
+    [JsonPropertyName("inpaint_full_res_padding")] public int? InpaintFullResPadding { get; set; }
+
+    /// <summary>Outpainting (our fields): pixels added per side; the mask over the new border is generated.</summary>
+    [JsonPropertyName("outpaint_left")] public int? OutpaintLeft { get; set; }
+    [JsonPropertyName("outpaint_right")] public int? OutpaintRight { get; set; }
+    [JsonPropertyName("outpaint_up")] public int? OutpaintUp { get; set; }
+    [JsonPropertyName("outpaint_down")] public int? OutpaintDown { get; set; }
+
+    /// <summary>A1111 scripts: only "Poor man's outpainting" (args: pixels, mask_blur, inpainting_fill, directions) is run.</summary>
+    [JsonPropertyName("script_name")] public string? ScriptName { get; set; }
+    [JsonPropertyName("script_args")] public List<JsonElement>? ScriptArgs { get; set; }
 
     [JsonPropertyName("resize_mode")] public int? ResizeMode { get; set; }
     [JsonPropertyName("include_init_images")] public bool? IncludeInitImages { get; set; }
