@@ -32,7 +32,7 @@ public sealed class AccountMenuBrowserTests
         var (_, desk) = await remote.NewDeviceAsync();
         await desk.GotoAsync($"{remote.LocalUrl}/gallery");
         await desk.Locator(".sd-gallery[data-interactive='true']").WaitForAsync();
-        await desk.GetByRole(AriaRole.Button, new() { Name = "Account: owner" }).ClickAsync();
+        await desk.GetByRole(AriaRole.Button, new() { Name = $"Account: {SharingFactory.OwnerName}" }).ClickAsync();
         await Assertions.Expect(desk.GetByTestId("account-summary")).ToContainTextAsync("on this computer");
         await Assertions.Expect(desk.GetByTestId("account-limit")).ToHaveTextAsync("No generation limit.");
         await Assertions.Expect(desk.GetByRole(AriaRole.Button, new() { Name = "Log out" })).ToHaveCountAsync(0);
