@@ -38,7 +38,7 @@ public sealed class AccessibilityBrowserTests(ITestOutputHelper output)
             await owner.GetByTestId("image-viewer").WaitForAsync();
             await Audit(owner, "gallery viewer");
             await Check(owner, $"{remote.LocalUrl}/models", "[data-interactive='true']");
-            await Check(owner, $"{remote.LocalUrl}/shares", "[data-testid='link-origin'][data-interactive='true']");
+            await Check(owner, $"{remote.LocalUrl}/shares", "[data-testid='link-origin'][data-live='true']");
             await Check(owner, $"{remote.LocalUrl}/sharing", "[data-interactive='true']");
             await Check(owner, $"{remote.LocalUrl}/account", "h1");
             await Check(stranger, $"{remote.LanUrl}/login", "form");

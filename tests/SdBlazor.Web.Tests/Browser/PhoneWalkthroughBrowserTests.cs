@@ -56,7 +56,7 @@ public sealed class PhoneWalkthroughBrowserTests(ITestOutputHelper output)
         await Assertions.Expect(page.Locator(".sd-gallery-open")).ToHaveCountAsync(1);
         await NoSidewaysScroll("gallery");
         await page.GetByRole(AriaRole.Link, new() { Name = "Share these" }).TapAsync();
-        await page.Locator("[data-testid='link-origin'][data-interactive='true']").WaitForAsync();
+        await page.Locator("[data-testid='link-origin'][data-live='true']").WaitForAsync();
         await NoSidewaysScroll("shares");
         await page.GetByRole(AriaRole.Button, new() { Name = "Make link" }).TapAsync();
         var link = await page.GetByTestId("share-link").GetAttributeAsync("href") ?? throw new Xunit.Sdk.XunitException("no share link");

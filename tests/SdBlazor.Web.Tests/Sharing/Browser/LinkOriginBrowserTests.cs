@@ -25,7 +25,7 @@ public sealed class LinkOriginBrowserTests(ITestOutputHelper output)
 
         var (_, owner) = await remote.NewDeviceAsync();
         await owner.GotoAsync($"{remote.LocalUrl}/shares");
-        await owner.Locator("[data-testid='link-origin'][data-interactive='true']").WaitForAsync();
+        await owner.Locator("[data-testid='link-origin'][data-live='true']").WaitForAsync();
         await owner.GetByRole(AriaRole.Button, new() { Name = "Make link" }).ClickAsync();
         var first = await LinkAsync(owner);
         Assert.DoesNotContain("127.0.0.1", first);
@@ -40,11 +40,11 @@ public sealed class LinkOriginBrowserTests(ITestOutputHelper output)
 
         // Remembered: after a reload, and for invites too.
         await owner.ReloadAsync();
-        await owner.Locator("[data-testid='link-origin'][data-interactive='true']").WaitForAsync();
+        await owner.Locator("[data-testid='link-origin'][data-live='true']").WaitForAsync();
         await owner.GetByRole(AriaRole.Button, new() { Name = "Make link" }).ClickAsync();
         Assert.StartsWith(hostName + "/s/", await LinkAsync(owner));
         await owner.GotoAsync($"{remote.LocalUrl}/sharing");
-        await owner.Locator("[data-testid='link-origin'][data-interactive='true']").WaitForAsync();
+        await owner.Locator("[data-testid='link-origin'][data-live='true']").WaitForAsync();
         await owner.GetByRole(AriaRole.Button, new() { Name = "Make invite link" }).ClickAsync();
         var invite = await owner.Locator("a[href*='/invite/']").GetAttributeAsync("href");
         Assert.StartsWith(hostName + "/invite/", invite);
@@ -53,7 +53,7 @@ public sealed class LinkOriginBrowserTests(ITestOutputHelper output)
         var (_, phone) = await remote.NewDeviceAsync();
         await remote.LogInAsync(phone, SharingFactory.OwnerName, SharingFactory.Password);
         await phone.GotoAsync($"{remote.LanUrl}/shares");
-        await phone.Locator("[data-testid='link-origin'][data-interactive='true']").WaitForAsync();
+        await phone.Locator("[data-testid='link-origin'][data-live='true']").WaitForAsync();
         await Assertions.Expect(phone.Locator("[data-testid='link-origin-select']")).ToHaveCountAsync(0);
         await phone.GetByRole(AriaRole.Button, new() { Name = "Make link" }).ClickAsync();
         Assert.StartsWith(remote.LanUrl + "/s/", await LinkAsync(phone));
@@ -66,7 +66,7 @@ public sealed class LinkOriginBrowserTests(ITestOutputHelper output)
         await using var remote = await RemoteBrowser.StartAsync();
         var (_, owner) = await remote.NewDeviceAsync();
         await owner.GotoAsync($"{remote.LocalUrl}/shares");
-        await owner.Locator("[data-testid='link-origin'][data-interactive='true']").WaitForAsync();
+        await owner.Locator("[data-testid='link-origin'][data-live='true']").WaitForAsync();
         await Assertions.Expect(owner.Locator("[data-testid='link-origin-local']")).ToContainTextAsync("only this computer");
         await owner.GetByRole(AriaRole.Button, new() { Name = "Make link" }).ClickAsync();
         Assert.StartsWith(remote.LocalUrl + "/s/", await LinkAsync(owner));
