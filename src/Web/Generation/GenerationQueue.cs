@@ -200,9 +200,10 @@ public sealed class GenerationQueue
 
     /// <summary>
     /// Queues a copy of a finished (e.g. Interrupted) job's request. The copy belongs to the same account as the
-    /// original: the owner retrying a member's job makes images for that member.
+    /// original: the owner retrying a member's job makes images for that member. <paramref name="change"/> alters the
+    /// copy (the result strip's "new seed" and "vary"); the queue validates the outcome as any request.
     /// </summary>
-    public Job Resubmit(string id, AccountScope scope, string? owner = null, string? newId = null)
+    public Job Resubmit(string id, AccountScope scope, string? owner = null, string? newId = null, Func<GenerationRequest, GenerationRequest>? change = null)
     {
         var job = Get(id, scope) ?? throw new GenerationValidationException($"Job '{id}' does not exist.");
         if (!job.Status.IsFinished()) throw new GenerationValidationException($"Job '{id}' is still {job.Status.ToString().ToLowerInvariant()}.");
@@ -223,6 +224,7 @@ public sealed class GenerationQueue
                     $"Job '{id}' completed and its mask was deleted with it; paint the mask again."),
             };
         }
+        if (change is not null) request = change(request);
         return Enqueue(request, owner, newId, resubmittedFrom: id, parentImageId: job.ParentImageId, account: job.Account);
     }
 

@@ -37,6 +37,7 @@ public static class SharingServiceCollectionExtensions
         services.AddSingleton<SelectionDrafts>();
         services.AddSingleton<LiveFeed>();
         services.AddSingleton<LanAddresses>();
+        services.AddSingleton<LinkOrigins>();
         // TryAdd: a test (or a later feature) that registers its own credentials keeps them.
         services.TryAddSingleton<ISdApiCredentials, SdApiAccountCredentials>();
         services.AddSharingAuthentication();

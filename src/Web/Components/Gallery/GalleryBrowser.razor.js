@@ -43,3 +43,35 @@ export function selectAll(element) {
     element.focus();
     element.select();
 }
+
+// The open viewer's previous/next: arrow keys (not while typing in a field) and a horizontal touch swipe on the
+// picture when it is fitted (zoomed in, a drag pans instead).
+export function viewerNavigation(dotnet) {
+    const typing = t => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    const onKey = e => {
+        if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;
+        if ((e.key !== "ArrowLeft" && e.key !== "ArrowRight") || !document.querySelector(".sd-viewer")) return;
+        e.preventDefault();
+        dotnet.invokeMethodAsync("StepViewer", e.key === "ArrowRight" ? 1 : -1);
+    };
+    let start = null;
+    const onDown = e => {
+        start = e.pointerType === "touch" && e.target.closest?.(".sd-viewer-fit") ? { x: e.clientX, y: e.clientY } : null;
+    };
+    const onUp = e => {
+        if (!start) return;
+        const dx = e.clientX - start.x, dy = e.clientY - start.y;
+        start = null;
+        if (Math.abs(dx) > 60 && Math.abs(dx) > 2 * Math.abs(dy)) dotnet.invokeMethodAsync("StepViewer", dx < 0 ? 1 : -1);
+    };
+    document.addEventListener("keydown", onKey);
+    document.addEventListener("pointerdown", onDown);
+    document.addEventListener("pointerup", onUp);
+    return {
+        disconnect: () => {
+            document.removeEventListener("keydown", onKey);
+            document.removeEventListener("pointerdown", onDown);
+            document.removeEventListener("pointerup", onUp);
+        },
+    };
+}

@@ -14,9 +14,6 @@ namespace SdBlazor.Web.Components.Generation;
 /// </summary>
 public partial class GenerateForm
 {
-    private const string NativePreset = "Model's native size";
-    private static readonly string[] FixedPresets = ["512×512", "768×768", "512×768", "768×512", "1024×1024"];
-
     private IReadOnlyList<string> _errors = [];
     private bool _showSummary;
     private string? _uploadError;
@@ -52,10 +49,6 @@ public partial class GenerateForm
         ? $"{Model.Width}×{Model.Height} → {w}×{h}"
         : "";
 
-    private static IEnumerable<string> Presets => [NativePreset, .. FixedPresets];
-
-    private string SizePreset => FixedPresets.FirstOrDefault(p => p == $"{Model.Width}×{Model.Height}") ?? NativePreset;
-
     private long SeedShown => Model.SeedMode switch
     {
         SeedMode.Fixed => Model.Seed,
@@ -88,18 +81,9 @@ public partial class GenerateForm
         Model.Height = model.NativeHeight;
     }
 
-    private void OnPresetChosen(string preset)
+    private void OnSizeChosen((int Width, int Height) size)
     {
-        if (preset == NativePreset && _appliedDefaults is { } model)
-        {
-            Model.Width = model.NativeWidth;
-            Model.Height = model.NativeHeight;
-        }
-        else if (preset.Split('×') is [var w, var h])
-        {
-            Model.Width = int.Parse(w);
-            Model.Height = int.Parse(h);
-        }
+        (Model.Width, Model.Height) = size;
         Recheck();
     }
 

@@ -13,6 +13,9 @@ public sealed class GenerationSession
     public JobStepEvent? Progress { get; private set; }
     public IReadOnlyList<string> ResultImageIds { get; private set; } = [];
     public GenerationSummary? ResultParameters { get; private set; }
+
+    /// <summary>The job the shown result came from: what the result strip's "again", "new seed" and "vary" re-run.</summary>
+    public string? ResultJobId { get; private set; }
     public long? LastSeed { get; private set; }
 
     /// <summary>A job already running when this page opened (a reload, a second tab): shown as if started here.</summary>
@@ -37,6 +40,7 @@ public sealed class GenerationSession
             case JobCompletedEvent done:
                 EndIfActive(e.JobId);
                 ResultImageIds = done.ImageIds;
+                ResultJobId = done.JobId;
                 ResultParameters = done.Parameters;
                 if (done.Parameters is { } p) LastSeed = p.Seed;
                 return null;
@@ -46,6 +50,7 @@ public sealed class GenerationSession
             case JobCancelledEvent { ImageIds.Length: > 0 } cancelled:
                 EndIfActive(e.JobId);
                 ResultImageIds = cancelled.ImageIds;
+                ResultJobId = cancelled.JobId;
                 ResultParameters = cancelled.Parameters;
                 if (cancelled.Parameters is { } kept) LastSeed = kept.Seed;
                 return ($"Generation cancelled; the {cancelled.ImageIds.Length} finished image(s) are kept.", false);

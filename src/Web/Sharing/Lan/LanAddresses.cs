@@ -9,16 +9,21 @@ namespace SdBlazor.Web.Sharing.Lan;
 /// <summary>The URLs other devices can use: every non-loopback address of this machine, on the ports Kestrel listens on.</summary>
 public sealed class LanAddresses(IServer server)
 {
-    public IReadOnlyList<string> Urls()
+    /// <summary>What Kestrel listens on beyond loopback (empty while LAN mode is off).</summary>
+    public IReadOnlyList<Uri> Bindings()
     {
         var listening = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var bindings = listening
+        return listening
             .Select(a => Uri.TryCreate(a.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"), UriKind.Absolute, out var u) ? u : null)
             .OfType<Uri>()
             .Where(u => !LocalRequests.IsLoopbackHost(u.Host))
             .ToList();
+    }
+
+    public IReadOnlyList<string> Urls()
+    {
         var urls = new List<string>();
-        foreach (var binding in bindings)
+        foreach (var binding in Bindings())
         foreach (var address in MachineAddresses())
         {
             if (IPAddress.TryParse(binding.Host.Trim('[', ']'), out var bound) && !bound.Equals(IPAddress.Any) && !bound.Equals(IPAddress.IPv6Any) && !bound.Equals(address))
