@@ -91,9 +91,12 @@ public sealed class PromptStyleStore(DataFolder data, ILogger<PromptStyleStore> 
             var styles = new List<PromptStyle>();
             var seen = new HashSet<string>(StringComparer.Ordinal);
             var skippedForCount = 0;
+            // RawRow is the last line a record reached (a quoted field may span lines): a record starts after the previous one.
+            var lastLine = csv.Parser.RawRow;
             while (csv.Read())
             {
-                var row = csv.Parser.RawRow;
+                var row = lastLine + 1;
+                lastLine = csv.Parser.RawRow;
                 // A1111 reads with skipinitialspace and skips rows whose name starts with "#".
                 var name = csv.GetField("name")?.TrimStart();
                 if (string.IsNullOrEmpty(name) || name.StartsWith('#')) continue;

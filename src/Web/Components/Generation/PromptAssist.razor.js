@@ -176,9 +176,14 @@ function accept(state, index) {
     let end = caret;
     while (end < area.value.length && !/[\s,()\[\]<>|{}]/.test(area.value[end])) end++;
     if (token.tag && area.value[end] === ">") end++;
+    let start = token.start;
     let insert = entry.kind === "lora" && token.tag === "lyco" ? entry.insert.replace(/^<lora:/, "<lyco:") : entry.insert;
-    if (entry.kind === "style") insert = "";
-    replaceRange(area, token.start, end, insert);
+    if (entry.kind === "style") {
+        // The style is chosen in the picker; the typed word goes, with the space before it when nothing follows.
+        insert = "";
+        if (start > 0 && area.value[start - 1] === " " && (end === area.value.length || /\s/.test(area.value[end]))) start--;
+    }
+    replaceRange(area, start, end, insert);
     close(state);
     if (entry.kind === "style") state.dotnet.invokeMethodAsync("ChooseStyle", entry.name);
 }
