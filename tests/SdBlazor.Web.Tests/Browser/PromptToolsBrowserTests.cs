@@ -81,6 +81,9 @@ public sealed class PromptToolsBrowserTests(ITestOutputHelper output)
             await page.Locator(".mud-select").Filter(new() { HasText = "Styles" }).First.ClickAsync();
             await page.GetByRole(AriaRole.Option).Filter(new() { HasText = "Cinematic" }).ClickAsync();
             await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(page.GetByLabel("Clip skip", new() { Exact = true })).ToHaveValueAsync("2");
+            await Assertions.Expect(page.Locator(".mud-select").Filter(new() { HasText = "Emphasis" }).Locator("input").First).ToHaveValueAsync("No norm");
+            await Assertions.Expect(page.Locator(".mud-select").Filter(new() { HasText = "Styles" }).Locator("input").First).ToHaveValueAsync("Cinematic");
             await page.GetByRole(AriaRole.Button, new() { Name = "Generate", Exact = true }).ClickAsync();
             await Assertions.Expect(page.Locator("img[alt^='Generated image']")).ToHaveCountAsync(1, new() { Timeout = 120_000 });
 
@@ -88,6 +91,7 @@ public sealed class PromptToolsBrowserTests(ITestOutputHelper output)
             var parameters = Png.Parameters(await File.ReadAllBytesAsync(Path.Combine(data, stored.FileName)));
             output.WriteLine(parameters);
             Assert.StartsWith("cinematic still of a (red:1.3) circle, film grain\nNegative prompt: blurry, cartoon, drawing\n", parameters);
+            // Both were lost on the way from the engine to the gallery's PNG (GalleryRows.FromEngine) before this test.
             Assert.Contains("Clip skip: 2", parameters);
             Assert.Contains("Emphasis: No norm", parameters);
             // The text fields keep what was typed (A1111 applies styles when generating).

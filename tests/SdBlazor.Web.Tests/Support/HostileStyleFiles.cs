@@ -25,7 +25,7 @@ public static class HostileStyleFiles
     /// <summary>A stray quote inside an unquoted field, then a quote that is never closed and swallows the rest of the file.</summary>
     public static void BrokenQuoting(string path)
     {
-        var rest = string.Concat(Enumerable.Range(0, 400).Select(i => $"Lost {i},\"prompt {i}\",\n"));
+        var rest = string.Concat(Enumerable.Range(0, 400).Select(i => $"Lost {i},prompt {i},\n"));
         File.WriteAllText(path, Header + "First,\"ok {prompt}\",\n" + "Stray,a \"quoted\" word,\n" + "Broken,\"unclosed, runs on\n" + rest, new UTF8Encoding(false));
     }
 

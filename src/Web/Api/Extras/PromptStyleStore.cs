@@ -130,7 +130,7 @@ public sealed class PromptStyleStore(DataFolder data, ILogger<PromptStyleStore> 
         if (name.Length > MaxNameLength)
             return $"a style name of {name.Length:N0} characters (at most {MaxNameLength}; an unclosed quote?) — skipped";
         if (HasBinary(name) || HasBinary(prompt) || HasBinary(negative))
-            return $"style \"{Shown(name)}\" holds binary data (control characters or bytes that are not UTF-8) — skipped";
+            return "a style holds binary data (control characters or bytes that are not UTF-8) — skipped";
         var longest = Math.Max(prompt.Length, negative.Length);
         if (longest > GenerationLimits.MaxPromptLength)
             return $"style \"{Shown(name)}\" has a prompt of {longest:N0} characters (prompts may have {GenerationLimits.MaxPromptLength:N0}; an unclosed quote?) — skipped";
