@@ -70,8 +70,9 @@ public sealed class ExtraNetworks(LoraCatalog loras, EmbeddingCatalog embeddings
     {
         var loraCards = loras.List().Select(LoraCard).ToList();
         var (loaded, skipped) = embeddings.List();
-        var embeddingCards = loaded.Select(e => EmbeddingCard(e.Key, e.Value, true))
-            .Concat(skipped.Select(e => EmbeddingCard(e.Key, e.Value, false)))
+        var files = EmbeddingFiles();
+        var embeddingCards = loaded.Select(e => EmbeddingCard(e.Key, e.Value, true, files.GetValueOrDefault(e.Key)))
+            .Concat(skipped.Select(e => EmbeddingCard(e.Key, e.Value, false, files.GetValueOrDefault(e.Key))))
             .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
         return (loraCards, embeddingCards);
     }
@@ -86,9 +87,8 @@ public sealed class ExtraNetworks(LoraCatalog loras, EmbeddingCatalog embeddings
             facts, TriggerTags(metadata), rest, Preview(item.Path));
     }
 
-    private NetworkCard EmbeddingCard(string name, EmbeddingInfo info, bool loaded)
+    private static NetworkCard EmbeddingCard(string name, EmbeddingInfo info, bool loaded, string? path)
     {
-        var path = FindEmbedding(name);
         var shapes = new Dictionary<string, long[]>();
         if (path is not null) SafetensorsMetadata.Read(path, out shapes);
         var facts = new List<KeyValuePair<string, string>>
@@ -102,11 +102,15 @@ public sealed class ExtraNetworks(LoraCatalog loras, EmbeddingCatalog embeddings
         return new NetworkCard("embedding", name, name, NetworkFamily.OfEmbedding(shapes), name, facts, [], [], path is null ? null : Preview(path));
     }
 
-    private string? FindEmbedding(string name)
+    // The catalog lists embeddings by name (A1111's API shape); the cards need their files' headers and pictures.
+    private Dictionary<string, string> EmbeddingFiles()
     {
-        if (!Directory.Exists(embeddings.Folder)) return null;
+        var files = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (!Directory.Exists(embeddings.Folder)) return files;
         var options = new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 8, IgnoreInaccessible = true, MatchCasing = MatchCasing.CaseInsensitive };
-        return Directory.EnumerateFiles(embeddings.Folder, name + ".safetensors", options).FirstOrDefault();
+        foreach (var file in Directory.EnumerateFiles(embeddings.Folder, "*.safetensors", options).Take(EmbeddingCatalog.MaxFiles))
+            files.TryAdd(Path.GetFileNameWithoutExtension(file), file);
+        return files;
     }
 
     /// <summary>A1111's card preview: <c>NAME.png</c> or <c>NAME.preview.png</c> beside the file.</summary>

@@ -45,6 +45,7 @@ public sealed class ExtraNetworksBrowserTests
         await Assertions.Expect(preview).ToHaveCountAsync(1);
         await page.WaitForFunctionAsync("img => img.complete && img.naturalWidth === 32", await preview.ElementHandleAsync());
         await Assertions.Expect(pixel.Locator("img")).ToHaveCountAsync(0);
+        await panel.ScreenshotAsync(new() { Path = Path.Combine(Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artifacts")).FullName, "extra-networks.png") });
 
         // A click adds the tag to the prompt (as A1111: appended), a second click takes it out.
         await prompt.FillAsync("a red circle");

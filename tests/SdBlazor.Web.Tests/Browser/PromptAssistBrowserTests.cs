@@ -39,6 +39,7 @@ public sealed class PromptAssistBrowserTests(ITestOutputHelper output)
         Assert.Equal(["paperCut_v2", "pixelArtXL"], await ShownAsync(page));
         await Assertions.Expect(list).ToContainTextAsync("LoRA · SD 1.x · paper cut");
         await Assertions.Expect(list).ToContainTextAsync("LoRA · SDXL");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artifacts")).FullName, "prompt-completions.png") });
         await prompt.PressSequentiallyAsync("pi");
         await Assertions.Expect(list.Locator("li")).ToHaveCountAsync(1);
         Assert.Equal(["pixelArtXL"], await ShownAsync(page));
