@@ -24,20 +24,20 @@ public sealed class NetworkFamilyTests
     [Fact]
     public void Stated_metadata_wins_over_shapes()
     {
-        Assert.Equal(NetworkFamily.Sdxl, NetworkFamily.OfLora(new() { ["ss_base_model_version"] = "sdxl_base_v1-0" }, CrossAttention(768)));
-        Assert.Equal(NetworkFamily.Sd2, NetworkFamily.OfLora(new() { ["modelspec.architecture"] = "stable-diffusion-v2-768-v/lora" }, []));
-        Assert.Equal(NetworkFamily.Sd2, NetworkFamily.OfLora(new() { ["ss_v2"] = "True" }, []));
-        Assert.Equal("flux1", NetworkFamily.OfLora(new() { ["ss_base_model_version"] = "flux1" }, []));
-        Assert.Equal(NetworkFamily.Sdxl, NetworkFamily.OfLora(NoMetadata, new() { ["lora_te2_text_model_encoder_layers_0_mlp_fc1.alpha"] = [] }));
-        Assert.Equal(NetworkFamily.Unknown, NetworkFamily.OfLora(NoMetadata, []));
+        Assert.Equal(NetworkFamily.Sdxl, NetworkFamily.OfLora(new Dictionary<string, string> { ["ss_base_model_version"] = "sdxl_base_v1-0" }, CrossAttention(768)));
+        Assert.Equal(NetworkFamily.Sd2, NetworkFamily.OfLora(new Dictionary<string, string> { ["modelspec.architecture"] = "stable-diffusion-v2-768-v/lora" }, new Dictionary<string, long[]>()));
+        Assert.Equal(NetworkFamily.Sd2, NetworkFamily.OfLora(new Dictionary<string, string> { ["ss_v2"] = "True" }, new Dictionary<string, long[]>()));
+        Assert.Equal("flux1", NetworkFamily.OfLora(new Dictionary<string, string> { ["ss_base_model_version"] = "flux1" }, new Dictionary<string, long[]>()));
+        Assert.Equal(NetworkFamily.Sdxl, NetworkFamily.OfLora(NoMetadata, new Dictionary<string, long[]> { ["lora_te2_text_model_encoder_layers_0_mlp_fc1.alpha"] = [] }));
+        Assert.Equal(NetworkFamily.Unknown, NetworkFamily.OfLora(NoMetadata, new Dictionary<string, long[]>()));
     }
 
     [Fact]
     public void An_embedding_is_told_by_its_row_width()
     {
-        Assert.Equal(NetworkFamily.Sd1, NetworkFamily.OfEmbedding(new() { ["emb_params"] = [4, 768] }));
-        Assert.Equal(NetworkFamily.Sd2, NetworkFamily.OfEmbedding(new() { ["emb_params"] = [4, 1024] }));
-        Assert.Equal(NetworkFamily.Sdxl, NetworkFamily.OfEmbedding(new() { ["clip_l"] = [2, 768], ["clip_g"] = [2, 1280] }));
-        Assert.Equal(NetworkFamily.Unknown, NetworkFamily.OfEmbedding([]));
+        Assert.Equal(NetworkFamily.Sd1, NetworkFamily.OfEmbedding(new Dictionary<string, long[]> { ["emb_params"] = [4, 768] }));
+        Assert.Equal(NetworkFamily.Sd2, NetworkFamily.OfEmbedding(new Dictionary<string, long[]> { ["emb_params"] = [4, 1024] }));
+        Assert.Equal(NetworkFamily.Sdxl, NetworkFamily.OfEmbedding(new Dictionary<string, long[]> { ["clip_l"] = [2, 768], ["clip_g"] = [2, 1280] }));
+        Assert.Equal(NetworkFamily.Unknown, NetworkFamily.OfEmbedding(new Dictionary<string, long[]>()));
     }
 }
