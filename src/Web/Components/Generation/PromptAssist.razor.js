@@ -42,6 +42,7 @@ export function attach(host, dotnet) {
         e.preventDefault();
         accept(state, Number(item.dataset.index));
     };
+    const unguard = guardStaleEchoes(area);
     area.addEventListener("input", onInput);
     area.addEventListener("keydown", onKey, true);
     area.addEventListener("focus", onFocus);
@@ -56,10 +57,52 @@ export function attach(host, dotnet) {
             area.removeEventListener("focus", onFocus);
             area.removeEventListener("blur", onBlur);
             list.removeEventListener("mousedown", onPointer);
+            unguard();
             attached.delete(state);
             if (lastFocused === state) lastFocused = null;
         },
     };
+}
+
+// Blazor Server + MudBlazor's Immediate text fields: every input event goes to the circuit, which renders the value
+// back. Under load a render for an earlier keystroke can land after newer text is in the box and set the old value
+// (MudBlazor issues #1012, #12796) — typed characters or an accepted completion vanish. The box remembers the values
+// its input events sent; while they are recent, the circuit setting one that is not the newest is such a stale
+// echo and is ignored. Any other value (a form filled from the gallery, a reset) goes through.
+function guardStaleEchoes(area) {
+    const native = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(area), "value")
+        ?? Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value");
+    const sent = [];
+    let lastInput = 0;
+    const record = () => {
+        sent.push(native.get.call(area));
+        if (sent.length > 64) sent.shift();
+        lastInput = performance.now();
+    };
+    area.addEventListener("input", record, true);
+    ownSetters.set(area, value => native.set.call(area, value));
+    Object.defineProperty(area, "value", {
+        configurable: true,
+        get() { return native.get.call(this); },
+        set(value) {
+            const stale = performance.now() - lastInput < 5000 && value !== sent[sent.length - 1] && sent.includes(value);
+            if (!stale) native.set.call(this, value);
+        },
+    });
+    return () => {
+        area.removeEventListener("input", record, true);
+        ownSetters.delete(area);
+        delete area.value;
+    };
+}
+
+// This module's own edits are new text, never echoes: they bypass the guard.
+const ownSetters = new WeakMap();
+
+function setText(area, value) {
+    const set = ownSetters.get(area);
+    if (set) set(value);
+    else area.value = value;
 }
 
 // The name being typed before the caret: "<lora:par" (a tag; the whole LoRA list when nothing follows the colon) or
@@ -191,7 +234,7 @@ function accept(state, index) {
 function replaceRange(area, start, end, insert, selectStart, selectEnd) {
     area.focus();
     area.setSelectionRange(start, end);
-    area.value = area.value.slice(0, start) + insert + area.value.slice(end);
+    setText(area, area.value.slice(0, start) + insert + area.value.slice(end));
     const caret = start + insert.length;
     area.setSelectionRange(selectStart ?? caret, selectEnd ?? caret);
     area.dispatchEvent(new Event("input", { bubbles: true }));
@@ -244,7 +287,7 @@ function editAttention(area, up) {
         text = text.slice(0, end + 1) + format(weight) + text.slice(end + 1 + weightLength);
     }
     area.focus();
-    area.value = text;
+    setText(area, text);
     area.setSelectionRange(start, end);
     area.dispatchEvent(new Event("input", { bubbles: true }));
 }
@@ -298,7 +341,7 @@ export function toggleInPrompt(text, kind) {
         next = value.length === 0 || /\s$/.test(value) ? value + text : value + " " + text;
     }
     area.focus();
-    area.value = next;
+    setText(area, next);
     area.setSelectionRange(next.length, next.length);
     area.dispatchEvent(new Event("input", { bubbles: true }));
     return !found;
