@@ -74,6 +74,15 @@ public sealed class HostileStylesTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_repeated_name_is_one_style_with_the_last_rows_text_as_in_a1111()
+    {
+        var (names, file) = await ListAsync(path => File.WriteAllText(path, HostileStyleFiles.Header + "Dup,first,\nOther,o,\nDup,second,neg\n"));
+        Assert.Equal(["Dup", "Other"], names);
+        Assert.Null(file.Problem);
+        Assert.Equal(new PromptStyle("Dup", "second", "neg"), file.Styles[0]);
+    }
+
+    [Fact]
     public async Task More_styles_than_the_picker_shows_are_cut_with_a_message()
     {
         var (names, file) = await ListAsync(path => HostileStyleFiles.Many(path, 100_000));

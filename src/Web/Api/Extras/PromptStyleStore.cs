@@ -89,7 +89,7 @@ public sealed class PromptStyleStore(DataFolder data, ILogger<PromptStyleStore> 
             if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is not { } header || !header.Contains("name"))
                 return new([], $"{FileName} has no header line with a \"name\" column (A1111's format: name,prompt,negative_prompt).");
             var styles = new List<PromptStyle>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
             var skippedForCount = 0;
             // RawRow is the last line a record reached (a quoted field may span lines): a record starts after the previous one.
             var lastLine = csv.Parser.RawRow;
@@ -107,12 +107,18 @@ public sealed class PromptStyleStore(DataFolder data, ILogger<PromptStyleStore> 
                     problems.Add($"line {row}: {problem}");
                     continue;
                 }
-                if (!seen.Add(name)) continue;
+                // A1111 keeps styles in a dict by name: a later row of the same name replaces the earlier one.
+                if (seen.TryGetValue(name, out var index))
+                {
+                    styles[index] = new PromptStyle(name, prompt.TrimStart(), negative.TrimStart());
+                    continue;
+                }
                 if (styles.Count == MaxStyles)
                 {
                     skippedForCount++;
                     continue;
                 }
+                seen[name] = styles.Count;
                 styles.Add(new PromptStyle(name, prompt.TrimStart(), negative.TrimStart()));
             }
             if (skippedForCount > 0) problems.Insert(0, $"only the first {MaxStyles:N0} styles are offered ({skippedForCount:N0} more left out)");
