@@ -5,6 +5,7 @@ using SdBlazor.Web.Components;
 using SdBlazor.Web.Gallery;
 using SdBlazor.Web.Generation;
 using SdBlazor.Web.Models;
+using SdBlazor.Web.Prompts;
 using SdBlazor.Web.Sharing;
 using SdBlazor.Web.Storage;
 
@@ -20,6 +21,7 @@ builder.Services.AddSdEngine();
 builder.Services.AddGallery();
 builder.Services.AddGeneration();
 builder.Services.AddSdApi();
+builder.Services.AddExtraNetworks();
 builder.Services.AddModelManager();
 builder.AddSharing();
 
@@ -35,6 +37,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapGallery();
 app.MapGeneration();
 app.MapSdApi();
+app.MapExtraNetworks();
 app.MapModelManager();
 app.MapSharing();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -38,27 +38,10 @@ public static class GalleryRows
     }
 
     /// <summary>The engine's resolved parameters for one image of a result (image <c>i</c> has its own seed).</summary>
-    public static ImageParameters FromEngine(ResolvedParameters r, GeneratedImage image, string? parentId = null) => new ImageParameters
-    {
-        Prompt = r.Prompt,
-        NegativePrompt = r.NegativePrompt,
-        Seed = image.Seed,
-        Steps = r.Steps,
-        CfgScale = r.CfgScale,
-        Sampler = r.Sampler,
-        ScheduleType = r.ScheduleType,
-        Width = image.Image.Width,
-        Height = image.Image.Height,
-        Model = r.Model,
-        ModelSha256 = r.ModelSha256,
-        SchedulerConfig = r.SchedulerConfigJson,
-        Rng = r.Rng,
-        EngineVersion = r.EngineVersion,
-        ExecutionProvider = r.ExecutionProvider,
-        Duration = r.Duration,
-        Strength = r.Strength,
-        ParentId = parentId,
-    }.WithImageTools(r, image.Seed);
+    // The engine's own mapping (clip skip and emphasis were lost here while this was a copy of it), with the size of
+    // the image itself.
+    public static ImageParameters FromEngine(ResolvedParameters r, GeneratedImage image, string? parentId = null) =>
+        (r.ToImageParameters(image.Seed) with { Width = image.Image.Width, Height = image.Image.Height, ParentId = parentId }).WithImageTools(r, image.Seed);
 
     public static DateTime TruncateToMilliseconds(DateTime utc) =>
         new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);

@@ -64,6 +64,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["POST /sdapi/v1/options"] = Access.Owner,
         ["POST /sdapi/v1/png-info"] = Access.Member,
         ["GET /sdapi/v1/loras"] = Access.Member,
+        ["GET /api/extra-networks/preview"] = Access.Member,
         ["POST /sdapi/v1/refresh-loras"] = Access.Owner,
         ["GET /sdapi/v1/embeddings"] = Access.Member,
         ["GET /sdapi/v1/prompt-styles"] = Access.Member,

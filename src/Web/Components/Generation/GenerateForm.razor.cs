@@ -33,6 +33,12 @@ public partial class GenerateForm
     /// <summary>Saved styles (styles.csv) offered in the styles picker.</summary>
     [Parameter] public IReadOnlyList<PromptStyle> Styles { get; set; } = [];
 
+    /// <summary>Why styles.csv offers fewer (or no) styles than it holds; shown beside the picker.</summary>
+    [Parameter] public string? StylesProblem { get; set; }
+
+    /// <summary>LoRA, embedding and style names the prompt boxes complete.</summary>
+    [Parameter] public IReadOnlyList<Prompts.PromptCompletion> Completions { get; set; } = [];
+
     private PromptTokenCount? PromptTokens => CountTokens?.Invoke(Model.Prompt, Model.Model, Model.Emphasis, Model.Steps);
     private PromptTokenCount? NegativeTokens => CountTokens?.Invoke(Model.NegativePrompt, Model.Model, Model.Emphasis, Model.Steps);
     // What each number may be, under its field until a wrong value replaces it with the validator's message.
@@ -151,6 +157,12 @@ public partial class GenerateForm
             Prompt = PromptStyleStore.Apply(request.Prompt, chosen.Select(s => s.Prompt)),
             NegativePrompt = PromptStyleStore.Apply(request.NegativePrompt, chosen.Select(s => s.NegativePrompt)),
         };
+    }
+
+    // A style accepted from the prompt box's completions joins the picker's choice.
+    private void ChooseStyle(string name)
+    {
+        if (Styles.Any(s => s.Name == name) && !Model.Styles.Contains(name)) Model.Styles = [.. Model.Styles, name];
     }
 
     private void OnStylesChosen(IEnumerable<string>? names)
