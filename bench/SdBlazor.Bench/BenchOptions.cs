@@ -28,7 +28,8 @@ public sealed record BenchOptions(
     bool PeakRss = false,
     int Batch = 1,
     bool Img2Img = false,
-    string? ConvertFor = null)
+    string? ConvertFor = null,
+    bool FirstImageOnly = false)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
@@ -36,7 +37,7 @@ public sealed record BenchOptions(
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
                               [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
                               [--import-checkpoint FILE.safetensors [--checkpoint-cache DIR] [--convert-for cpu|cuda|directml]]
-                              [--peak-rss [--batch N] [--img2img]]
+                              [--peak-rss [--batch N] [--img2img]] [--first-image-only]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
@@ -47,6 +48,7 @@ public sealed record BenchOptions(
                            --convert-for: convert as for that provider (cuda/directml keep an fp16 file fp16), default --provider's
           --peak-rss:      with --model, one 2-step generation at --size and --batch (txt2img, or img2img): RSS after
                            loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve)
+          --first-image-only: with --model, only session creation and one image on the cold sessions (A/B runs)
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -57,6 +59,7 @@ public sealed record BenchOptions(
         {
             if (args[i] == "--profile-unet") { o = o with { ProfileUNet = true }; continue; }
             if (args[i] == "--peak-rss") { o = o with { PeakRss = true }; continue; }
+            if (args[i] == "--first-image-only") { o = o with { FirstImageOnly = true }; continue; }
             if (args[i] == "--img2img") { o = o with { Img2Img = true }; continue; }
             var value = i + 1 < args.Length ? args[i + 1] : null;
             int n;
