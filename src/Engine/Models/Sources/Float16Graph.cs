@@ -155,6 +155,9 @@ public static class Float16Graph
             foreach (var (name, half16Name) in outputRenames) nodes.Add(CastNode(half16Name, name, Float));
         }
 
+        // fp32 constants whose every reader now takes the fp16 twin would be dropped by ONNX Runtime with a warning each.
+        var read = new HashSet<string>(nodes.SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)), StringComparer.Ordinal);
+        nodes.RemoveAll(n => n.OpType == "Constant" && !read.Contains(n.Output[0]));
         graph.Node.Clear();
         graph.Node.Add(nodes);
         // Intermediate float types changed; ONNX Runtime infers them again.
