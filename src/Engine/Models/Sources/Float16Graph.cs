@@ -90,7 +90,11 @@ public static class Float16Graph
 
             if (node.OpType == "Constant" && node.Domain is "" or "ai.onnx")
             {
-                if (node.Attribute.FirstOrDefault(a => a.Name == "value")?.T is { DataType: Float } value) constants[node.Output[0]] = value;
+                if (node.Attribute.FirstOrDefault(a => a.Name == "value")?.T is { DataType: Float } value)
+                {
+                    if (value.DataLocation == TensorProto.Types.DataLocation.External) throw new NotSupportedException($"Constant '{node.Name}' keeps its value in an external file");
+                    constants[node.Output[0]] = value;
+                }
                 else if (node.Attribute.Any(a => a.Name is "value_float" or "value_floats")) throw new NotSupportedException($"Constant '{node.Name}' uses value_float(s)");
                 nodes.Add(node);
                 continue;
