@@ -115,6 +115,11 @@ public sealed class CheckpointLibrary
             {
                 throw new CheckpointException(entry.Name, $"converting into {CachePath} failed: {ex.Message}", ex);
             }
+            catch (NotSupportedException ex)
+            {
+                // Only an installed graph set unlike the shipped ones gets here (sub-graphs, external constants).
+                throw new CheckpointException(entry.Name, $"graph set {layout.GraphSet.Name} cannot be converted to fp16 for {Provider} ({ex.Message}); set Engine:ExecutionProvider to Cpu to use it in fp32.", ex);
+            }
             finally
             {
                 if (Directory.Exists(staging)) TryDelete(staging);
