@@ -27,24 +27,28 @@ public sealed record BenchOptions(
     string? CheckpointCachePath = null,
     bool PeakRss = false,
     int Batch = 1,
-    bool Img2Img = false)
+    bool Img2Img = false,
+    string? ConvertFor = null,
+    bool FirstImageOnly = false)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
                               [--bare-runs N] [--memory-pattern on|off] [--previews on|off] [--warmup-phase on|off]
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
                               [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
-                              [--import-checkpoint FILE.safetensors [--checkpoint-cache DIR]]
-                              [--peak-rss [--batch N] [--img2img]]
+                              [--import-checkpoint FILE.safetensors [--checkpoint-cache DIR] [--convert-for cpu|cuda|directml]]
+                              [--peak-rss [--batch N] [--img2img]] [--first-image-only]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
                            GFLOP by op type, against the rate ONNX Runtime's Conv and MatMul kernels reach on this machine
           --sampler:       with --model, the sampler of every generation (default Euler), e.g. "DPM++ 2M"
           --import-checkpoint: first use (header, detection, conversion to the diffusers-ONNX cache) of a single-file
-                           checkpoint with the shipped graph sets, then a second use from the cache: time and peak RSS
+                           checkpoint with the shipped graph sets, then a second use from the cache: time and peak RSS;
+                           --convert-for: convert as for that provider (cuda/directml keep an fp16 file fp16), default --provider's
           --peak-rss:      with --model, one 2-step generation at --size and --batch (txt2img, or img2img): RSS after
                            loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve)
+          --first-image-only: with --model, only session creation and one image on the cold sessions (A/B runs)
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -55,12 +59,16 @@ public sealed record BenchOptions(
         {
             if (args[i] == "--profile-unet") { o = o with { ProfileUNet = true }; continue; }
             if (args[i] == "--peak-rss") { o = o with { PeakRss = true }; continue; }
+            if (args[i] == "--first-image-only") { o = o with { FirstImageOnly = true }; continue; }
             if (args[i] == "--img2img") { o = o with { Img2Img = true }; continue; }
             var value = i + 1 < args.Length ? args[i + 1] : null;
             int n;
             switch (args[i])
             {
                 case "--import-checkpoint" when value is not null: o = o with { CheckpointPath = Path.GetFullPath(value) }; break;
+                case "--convert-for" when value is "cpu" or "cuda" or "directml":
+                    o = o with { ConvertFor = value switch { "cuda" => SessionFactory.Cuda, "directml" => SessionFactory.DirectML, _ => SessionFactory.Cpu } };
+                    break;
                 case "--checkpoint-cache" when value is not null: o = o with { CheckpointCachePath = Path.GetFullPath(value) }; break;
                 case "--model" when value is not null: o = o with { ModelPath = Path.GetFullPath(value) }; break;
                 case "--steps" when int.TryParse(value, out n) && n > 1: o = o with { Steps = n }; break;

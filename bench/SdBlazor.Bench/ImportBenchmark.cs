@@ -19,8 +19,9 @@ public static class ImportBenchmark
             return 2;
         }
         var cache = options.CheckpointCachePath ?? Path.Combine(Path.GetTempPath(), "sdblazor-bench-checkpoints", Guid.NewGuid().ToString("N"));
-        var library = new CheckpointLibrary(Path.Combine(AppContext.BaseDirectory, "Architectures"), cache, ModelDataFiles.Default(), NullLogger.Instance);
-        Console.WriteLine($"checkpoint {Path.GetFileName(path)}: {new FileInfo(path).Length / 1e9:F2} GB; cache {cache}");
+        var library = new CheckpointLibrary(Path.Combine(AppContext.BaseDirectory, "Architectures"), cache, ModelDataFiles.Default(), NullLogger.Instance,
+            options.ConvertFor ?? CheckpointPrecision.ExpectedProvider(options.Provider));
+        Console.WriteLine($"checkpoint {Path.GetFileName(path)}: {new FileInfo(path).Length / 1e9:F2} GB; cache {cache}; converted for {library.Provider}");
         using var probe = new MemoryProbe();
         try
         {
@@ -34,7 +35,7 @@ public static class ImportBenchmark
                 return 1;
             }
             var layout = entry.Layout!;
-            Console.WriteLine($"header + detection: {describe.TotalMilliseconds:F0} ms → {CheckpointFamily.Display(layout.Family)}, graph set {layout.GraphSet.Name}, output {layout.OutputBytes / 1e9:F2} GB fp32");
+            Console.WriteLine($"header + detection: {describe.TotalMilliseconds:F0} ms → {CheckpointFamily.Display(layout.Family)}, graph set {layout.GraphSet.Name}, output {layout.OutputBytes / 1e9:F2} GB fp32, converting to {library.PrecisionOf(entry)}");
 
             var phases = new Progress<ConversionProgress>(_ => { });
             clock.Restart();

@@ -53,6 +53,14 @@ public static class ModelBenchmark
         Console.WriteLine($"   optimised graphs        {CacheUse(model)}");
 
         memory.ResetPeaks();
+        if (options.FirstImageOnly)
+        {
+            // A/B comparisons of two models (imported checkpoint vs folder): one image each, interleaved by the caller.
+            var only = await TimeImageAsync(engine, request, new StepTimer(null), options.SaveImagePath);
+            Console.WriteLine($"   first image             {only.Total / 1000,10:F2} s    (cold sessions; median step {only.Steps.MedianStepMilliseconds() / 1000:F2} s; peak RSS {MemoryProbe.GiB(MemoryProbe.PeakRssBytes())}; peak RSS while loading {MemoryProbe.GiB(loadPeak)})");
+            engine.Dispose();
+            return;
+        }
         var first = await TimeImageAsync(engine, request, null, options.SaveImagePath);
 
         // ---- warm images, each followed by its share of the bare UNet runs: bare ONNX Runtime on the pipeline's own

@@ -460,6 +460,17 @@ def strip_by_name(model, shapes, component, scratch):
     return {"format": 1, "component": component, "weights_file": "weights.bin", "total_bytes": total, "tensors": tensors}
 
 
+def embed_external_constants(model, base):
+    """A >2 GB export stores every tensor in side files, Constant attributes too (SDXL text_encoder_2's causal mask).
+    Those are graph constants, not weights: keep them inside the graph, or the shipped graph names a file nobody ships."""
+    for node in model.graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.TENSOR and attr.t.data_location == onnx.TensorProto.EXTERNAL:
+                external_data_helper.load_external_data_for_tensor(attr.t, base)
+                attr.t.data_location = onnx.TensorProto.DEFAULT
+                del attr.t.external_data[:]
+
+
 def write_weights_bin(path, manifest, values):
     """weights.bin from (key, fp32 tensor) pairs via the manifest (what the importer does)."""
     by_key = {}
@@ -503,6 +514,7 @@ def export_component_lazy(variant, scale, component, seed, out, write_weights):
         print(f"  {component}: exported (lazy) in {time.time() - started:.0f} s", flush=True)
         model = onnx.load(os.path.join(scratch, "model.onnx"), load_external_data=False)
         manifest = strip_by_name(model, shapes, component, scratch)
+        embed_external_constants(model, scratch)
     finally:
         torch._C._jit_pass_onnx_deduplicate_initializers = dedup
         shutil.rmtree(scratch, ignore_errors=True)

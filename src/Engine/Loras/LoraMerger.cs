@@ -97,10 +97,14 @@ public static class LoraMerger
             }
 
             var components = new List<string>();
+            var float16 = CheckpointConverter.Float16ComponentsOf(baseFolder);
             foreach (var (component, tensors) in work)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var manifest = set.Manifests[component];
+                // A checkpoint converted for a GPU provider keeps fp16 weights: merge in fp32, store fp16 at the fp16 offsets.
+                var half = float16.Contains(component);
+                var placed = half ? Float16Graph.HalfManifest(manifest).Tensors.ToDictionary(t => t.Initializer, StringComparer.Ordinal) : null;
                 var folder = Path.Combine(target, component);
                 Directory.CreateDirectory(folder);
                 var weights = Path.Combine(folder, manifest.WeightsFile);
@@ -110,7 +114,17 @@ public static class LoraMerger
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var values = new float[tensor.Length / sizeof(float)];
-                    RandomAccess.Read(handle, MemoryMarshal.AsBytes(values.AsSpan()), tensor.Offset);
+                    var halves = half ? new Half[values.Length] : null;
+                    var offset = placed?[tensor.Initializer].Offset ?? tensor.Offset;
+                    if (halves is not null)
+                    {
+                        RandomAccess.Read(handle, MemoryMarshal.AsBytes(halves.AsSpan()), offset);
+                        for (var i = 0; i < values.Length; i++) values[i] = (float)halves[i];
+                    }
+                    else
+                    {
+                        RandomAccess.Read(handle, MemoryMarshal.AsBytes(values.AsSpan()), offset);
+                    }
                     var delta = new float[values.Length];
                     foreach (var c in contributions) AddProduct(c, delta);
                     if (tensor.Transform == "transpose")
@@ -125,7 +139,15 @@ public static class LoraMerger
                     {
                         for (var i = 0; i < values.Length; i++) values[i] += delta[i];
                     }
-                    RandomAccess.Write(handle, MemoryMarshal.AsBytes(values.AsSpan()), tensor.Offset);
+                    if (halves is not null)
+                    {
+                        for (var i = 0; i < values.Length; i++) halves[i] = (Half)values[i];
+                        RandomAccess.Write(handle, MemoryMarshal.AsBytes(halves.AsSpan()), offset);
+                    }
+                    else
+                    {
+                        RandomAccess.Write(handle, MemoryMarshal.AsBytes(values.AsSpan()), offset);
+                    }
                 }
                 components.Add(component);
             }

@@ -27,7 +27,8 @@ public sealed class ModelRegistry
         _logger = logger;
         ModelsPath = options.Value.ResolveModelsPath();
         DefaultModel = options.Value.DefaultModel;
-        Checkpoints = new CheckpointLibrary(options.Value.ResolveArchitecturesPath(), options.Value.ResolveCheckpointCachePath(), ModelDataFiles.Default(), logger);
+        Checkpoints = new CheckpointLibrary(options.Value.ResolveArchitecturesPath(), options.Value.ResolveCheckpointCachePath(), ModelDataFiles.Default(), logger,
+            CheckpointPrecision.ExpectedProvider(options.Value.ExecutionProvider));
         Refresh();
     }
 

@@ -10,26 +10,38 @@ public readonly record struct ConversionProgress(string Phase, int Done, int Tot
 /// <summary>
 /// Turns a single-file checkpoint into a diffusers-ONNX model folder the engine loads like any other: per component of
 /// the matched graph set the graph is copied and its <c>weights.bin</c> written from the checkpoint, tensor by tensor
-/// (widened to fp32, row block picked, transposed where the graph stores the weight transposed), at the offsets the
+/// (widened to fp32, or for GPU providers kept fp16 in the text encoders and UNet: <see cref="CheckpointPrecision"/>; row block picked, transposed where the graph stores the weight transposed), at the offsets the
 /// manifest fixes; then tokenizer, scheduler config and the small configs. Peak managed memory is one tensor (twice
 /// when it is transposed), never the checkpoint.
 /// </summary>
 public static class CheckpointConverter
 {
     public static void Convert(SafetensorsFile file, CheckpointLayout layout, ModelDataFiles data, string folder,
-        IProgress<ConversionProgress>? progress, CancellationToken cancellationToken)
+        IProgress<ConversionProgress>? progress, CancellationToken cancellationToken, WeightPrecision precision = WeightPrecision.Float32)
     {
         Directory.CreateDirectory(folder);
         var set = layout.GraphSet;
         var buffer = Array.Empty<float>();
         var scratch = Array.Empty<float>();
+        var halves = Array.Empty<Half>();
         foreach (var component in set.Info.Components)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var manifest = set.Manifests[component];
             var target = Path.Combine(folder, component);
             Directory.CreateDirectory(target);
-            File.Copy(set.GraphPath(component), Path.Combine(target, "model.onnx"), overwrite: true);
+            var half = precision == WeightPrecision.Float16 && CheckpointPrecision.Float16Components.Contains(component);
+            if (half)
+            {
+                manifest = Float16Graph.HalfManifest(manifest);
+                var graph = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(set.GraphPath(component)));
+                Float16Graph.Convert(graph, manifest, CheckpointPrecision.Float32Inputs);
+                File.WriteAllBytes(Path.Combine(target, "model.onnx"), Google.Protobuf.MessageExtensions.ToByteArray(graph));
+            }
+            else
+            {
+                File.Copy(set.GraphPath(component), Path.Combine(target, "model.onnx"), overwrite: true);
+            }
             var phase = $"Converting {component}";
             progress?.Report(new ConversionProgress(phase, 0, manifest.Tensors.Count));
             using var handle = File.OpenHandle(Path.Combine(target, manifest.WeightsFile), FileMode.Create, FileAccess.ReadWrite, FileShare.None, FileOptions.None, manifest.TotalBytes);
@@ -39,7 +51,7 @@ public static class CheckpointConverter
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var (weight, source) = layout.Weights[(component, tensor.Key)];
-                var count = (int)(tensor.Length / sizeof(float));
+                var count = (int)(tensor.Length / (half ? 2 : sizeof(float)));
                 if (buffer.Length < count) buffer = new float[count];
                 var slice = buffer.AsSpan(0, count);
                 file.ReadFloat32(source, (long)weight.SplitIndex * count, slice);
@@ -53,13 +65,23 @@ public static class CheckpointConverter
                     Transpose(slice, rows, count / rows, scratch.AsSpan(0, count));
                     scratch.AsSpan(0, count).CopyTo(slice);
                 }
-                RandomAccess.Write(handle, MemoryMarshal.AsBytes(slice), tensor.Offset);
+                if (half)
+                {
+                    // An fp16 checkpoint's values come back exactly (fp16 → fp32 → fp16 is lossless).
+                    if (halves.Length < count) halves = new Half[count];
+                    for (var i = 0; i < count; i++) halves[i] = (Half)slice[i];
+                    RandomAccess.Write(handle, MemoryMarshal.AsBytes(halves.AsSpan(0, count)), tensor.Offset);
+                }
+                else
+                {
+                    RandomAccess.Write(handle, MemoryMarshal.AsBytes(slice), tensor.Offset);
+                }
                 if (++done % 64 == 0) progress?.Report(new ConversionProgress(phase, done, manifest.Tensors.Count));
             }
             progress?.Report(new ConversionProgress(phase, done, manifest.Tensors.Count));
         }
 
-        WriteFolderFiles(layout, data, folder);
+        WriteFolderFiles(layout, data, folder, precision);
     }
 
     /// <summary><paramref name="source"/> is [rows, columns] row-major; <paramref name="destination"/> becomes [columns, rows].</summary>
@@ -73,7 +95,7 @@ public static class CheckpointConverter
     }
 
     /// <summary>model_index.json, tokenizer(s), scheduler config and the small per-component configs the engine reads.</summary>
-    public static void WriteFolderFiles(CheckpointLayout layout, ModelDataFiles data, string folder)
+    public static void WriteFolderFiles(CheckpointLayout layout, ModelDataFiles data, string folder, WeightPrecision precision = WeightPrecision.Float32)
     {
         var set = layout.GraphSet;
         var index = new JsonObject
@@ -83,6 +105,8 @@ public static class CheckpointConverter
             ["_sdblazor_source"] = "single-file checkpoint",
             ["_sdblazor_graph_set"] = set.Name,
             ["_sdblazor_prediction_source"] = layout.PredictionSource,
+            // Which components hold fp16 weights.bin (their layout is Float16Graph.HalfManifest of the graph set's); LoRA merging reads it.
+            ["_sdblazor_float16"] = new JsonArray([.. set.Info.Components.Where(c => precision == WeightPrecision.Float16 && CheckpointPrecision.Float16Components.Contains(c)).Select(c => JsonValue.Create(c))]),
             ["scheduler"] = new JsonArray("diffusers", SchedulerClass(data.SchedulerConfig(layout.Family, layout.Prediction))),
         };
         var tokenizerNumber = 0;
@@ -105,6 +129,23 @@ public static class CheckpointConverter
             File.WriteAllText(Path.Combine(folder, vae, "config.json"),
                 new JsonObject { ["scaling_factor"] = set.Info.VaeScaleFactor, ["sample_size"] = set.Info.SampleSize * ModelFolder.VaeScale }.ToJsonString(ModelDataFiles.Indented));
         }
+    }
+
+    /// <summary>The components of a converted folder whose <c>weights.bin</c> is fp16 (none for folders made before fp16 existed).</summary>
+    public static IReadOnlySet<string> Float16ComponentsOf(string folder)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            if (JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "model_index.json")))?["_sdblazor_float16"] is JsonArray list)
+                foreach (var item in list)
+                    if (item?.GetValue<string>() is { } name) set.Add(name);
+        }
+        catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            // No index or an unreadable one: the fp32 layout, as every folder written before fp16 conversion.
+        }
+        return set;
     }
 
     private static string SchedulerClass(string json) => JsonNode.Parse(json)?["_class_name"]?.GetValue<string>() ?? "PNDMScheduler";

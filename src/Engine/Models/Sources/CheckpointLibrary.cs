@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using SdBlazor.Engine.Onnx;
 
 namespace SdBlazor.Engine.Models.Sources;
 
@@ -23,8 +24,10 @@ public sealed class CheckpointLibrary
     private Dictionary<string, HashRecord>? _hashes;
     private IReadOnlyList<GraphSet>? _graphSets;
 
-    public CheckpointLibrary(string architecturesPath, string cachePath, ModelDataFiles data, ILogger logger)
+    /// <param name="provider">The execution provider sessions will run on (<see cref="SessionFactory.Cpu"/>, …): decides fp16 or fp32 (<see cref="CheckpointPrecision"/>).</param>
+    public CheckpointLibrary(string architecturesPath, string cachePath, ModelDataFiles data, ILogger logger, string provider = SessionFactory.Cpu)
     {
+        Provider = provider;
         ArchitecturesPath = architecturesPath;
         CachePath = cachePath;
         Data = data;
@@ -32,6 +35,11 @@ public sealed class CheckpointLibrary
     }
 
     public string ArchitecturesPath { get; }
+    public string Provider { get; }
+
+    /// <summary>What <paramref name="entry"/> converts to on this library's provider.</summary>
+    public WeightPrecision PrecisionOf(CheckpointEntry entry) =>
+        entry.Layout is { } layout ? CheckpointPrecision.Choose(Provider, layout) : WeightPrecision.Float32;
     public string CachePath { get; }
     public ModelDataFiles Data { get; }
 
@@ -81,6 +89,7 @@ public sealed class CheckpointLibrary
         if (!entry.IsCurrent()) throw new CheckpointException(entry.Name, "the file changed or disappeared since the models folder was last scanned; refresh the model list.");
         var layout = entry.Layout!;
         var target = CacheFolder(entry);
+        var precision = PrecisionOf(entry);
         if (!File.Exists(Path.Combine(target, CompleteMarker)))
         {
             Directory.CreateDirectory(CachePath);
@@ -93,10 +102,10 @@ public sealed class CheckpointLibrary
                 {
                     // The header was checked when the entry was made; the file could have been replaced since.
                     var current = CheckpointInspector.Inspect(entry.Name, entry.FilePath, file.Tensors, file.Metadata, [layout.GraphSet]);
-                    CheckpointConverter.Convert(file, current, Data, staging, progress, cancellationToken);
+                    CheckpointConverter.Convert(file, current, Data, staging, progress, cancellationToken, precision);
                     layout = current;
                 }
-                if (layout.Prediction == PredictionType.Unknown) layout = DecidePrediction(layout, staging, progress);
+                if (layout.Prediction == PredictionType.Unknown) layout = DecidePrediction(layout, staging, progress, precision);
                 File.WriteAllText(Path.Combine(staging, CompleteMarker), $"{entry.FilePath}\n{entry.Length}\n{entry.LastWriteUtc:O}\n");
                 RemoveOlderEntries(entry, target);
                 if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
@@ -106,12 +115,17 @@ public sealed class CheckpointLibrary
             {
                 throw new CheckpointException(entry.Name, $"converting into {CachePath} failed: {ex.Message}", ex);
             }
+            catch (NotSupportedException ex)
+            {
+                // Only an installed graph set unlike the shipped ones gets here (sub-graphs, external constants).
+                throw new CheckpointException(entry.Name, $"graph set {layout.GraphSet.Name} cannot be converted to fp16 for {Provider} ({ex.Message}); set Engine:ExecutionProvider to Cpu to use it in fp32.", ex);
+            }
             finally
             {
                 if (Directory.Exists(staging)) TryDelete(staging);
             }
-            _logger.LogInformation("Converted checkpoint {Name} ({Family}, {Prediction}: {Why}, graph set {Set}) into {Folder}",
-                entry.Name, layout.Family, layout.Prediction, layout.PredictionSource, layout.GraphSet.Name, target);
+            _logger.LogInformation("Converted checkpoint {Name} ({Family}, {Prediction}: {Why}, graph set {Set}, {Precision} for {Provider}) into {Folder}",
+                entry.Name, layout.Family, layout.Prediction, layout.PredictionSource, layout.GraphSet.Name, precision, Provider, target);
             if (layout.UnusedKeys.Count > 0)
                 _logger.LogInformation("Checkpoint {Name}: {Count} key(s) not used by graph set {Set}, like {Keys}",
                     entry.Name, layout.UnusedKeys.Count, layout.GraphSet.Name, string.Join(", ", layout.UnusedKeys.Take(5)));
@@ -129,7 +143,7 @@ public sealed class CheckpointLibrary
         }
     }
 
-    private CheckpointLayout DecidePrediction(CheckpointLayout layout, string folder, IProgress<ConversionProgress>? progress)
+    private CheckpointLayout DecidePrediction(CheckpointLayout layout, string folder, IProgress<ConversionProgress>? progress, WeightPrecision precision)
     {
         progress?.Report(new ConversionProgress("Testing for v-prediction", 0, 1));
         var hidden = layout.GraphSet.Info.TextEncoders.FirstOrDefault()?.HiddenSize ?? 1024;
@@ -140,7 +154,7 @@ public sealed class CheckpointLibrary
             Prediction = prediction,
             PredictionSource = string.Create(CultureInfo.InvariantCulture, $"A1111's SD 2.x test: mean(UNet(0.5) - 0.5) at t=999 is {offset:0.###}"),
         };
-        CheckpointConverter.WriteFolderFiles(decided, Data, folder);
+        CheckpointConverter.WriteFolderFiles(decided, Data, folder, precision);
         return decided;
     }
 
@@ -173,6 +187,8 @@ public sealed class CheckpointLibrary
         if (entry.Layout is { } layout)
         {
             key.Append(";set=").Append(layout.GraphSet.Name);
+            // fp32 entries keep the key they had before fp16 conversion existed (no re-conversion after an update).
+            if (CheckpointPrecision.Choose(Provider, layout) == WeightPrecision.Float16) key.Append(";precision=fp16");
             foreach (var component in layout.GraphSet.Info.Components)
             {
                 foreach (var file in (string[])["model.onnx", "weights.json"])
