@@ -33,6 +33,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private readonly FixedShapes _fixedUNetShapes;
     private readonly bool _warmUp;
     private readonly LoraVariants _loras;
+    private readonly EmbeddingLibrary _embeddings;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _modelLock = new();
     private LoadedModel? _loaded;
@@ -54,6 +55,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         _fixedUNetShapes = options.Value.FixedUNetShapes;
         _warmUp = options.Value.WarmUpOnLoad;
         _loras = new LoraVariants(options.Value.ResolveLoraPath(), registry.Checkpoints.CachePath, logger);
+        _embeddings = new EmbeddingLibrary(options.Value.ResolveEmbeddingsPath());
     }
 
     public static string EngineVersion { get; } =
@@ -169,7 +171,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             unconditional = sdxl.Unconditional is { } u ? new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, u)]) : null;
             added = sdxl.Added;
         }
-        else (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken);
+        else (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken, _embeddings, warnings);
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -206,7 +208,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             if (model.IsSdxl && !samePrompts) warnings.Add("Hires prompts are not used with SDXL models yet: the second pass used the first pass's prompts.");
             var (hrConditional, hrUnconditional) = samePrompts || model.IsSdxl
                 ? (conditional, unconditional)
-                : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
+                : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken, _embeddings, warnings);
             hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional);
         }
         var images = new List<GeneratedImage>();
