@@ -67,6 +67,17 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         get { lock (_modelLock) return _loaded; }
     }
 
+    /// <summary>The textual inversions of the embeddings folder (shared with the API's listing).</summary>
+    public EmbeddingLibrary Embeddings => _embeddings;
+
+    /// <summary>
+    /// The token width an embedding must have for the resident model (its text encoder's hidden width; SDXL: CLIP-L's
+    /// and bigG's), or null while no model has encoded a prompt yet.
+    /// </summary>
+    public (int Width, bool Sdxl)? ResidentEmbeddingWidth => Resident is { } model && model.TextEncoder.KnownHidden is { } width
+        ? (model.IsSdxl ? width + (model.TextEncoder2!.KnownHidden ?? 0) : width, model.IsSdxl)
+        : null;
+
     /// <summary>Name of the model whose sessions are loaded now, or null (status displays; the preload test).</summary>
     public string? ResidentModelName => Resident?.Folder.Name;
 

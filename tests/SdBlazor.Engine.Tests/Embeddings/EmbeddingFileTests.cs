@@ -1,6 +1,5 @@
-using System.Text;
-using System.Text.Json;
 using SdBlazor.Engine.Prompts;
+using SdBlazor.Engine.Tests.Checkpoints;
 using Xunit;
 
 namespace SdBlazor.Engine.Tests.Embeddings;
@@ -16,29 +15,10 @@ public sealed class EmbeddingFileTests : IDisposable
 
     public EmbeddingFileTests() => Directory.CreateDirectory(_folder);
 
-    /// <summary>A safetensors file: tensors of F32 values (or the raw header entries given), optional metadata.</summary>
-    internal static void WriteSafetensors(string path, IEnumerable<(string Name, long[] Shape, float[] Values)> tensors, Dictionary<string, string>? metadata = null)
-    {
-        var header = new Dictionary<string, object>();
-        if (metadata is not null) header["__metadata__"] = metadata;
-        var data = new MemoryStream();
-        foreach (var (name, shape, values) in tensors)
-        {
-            var begin = data.Length;
-            foreach (var v in values) data.Write(BitConverter.GetBytes(v));
-            header[name] = new { dtype = "F32", shape, data_offsets = new[] { begin, data.Length } };
-        }
-        WriteRaw(path, JsonSerializer.Serialize(header), data.ToArray());
-    }
+    private static void WriteSafetensors(string path, IEnumerable<(string Name, long[] Shape, float[] Values)> tensors, Dictionary<string, string>? metadata = null) =>
+        SafetensorsWriter.Write(path, tensors.Select(t => new TestTensor(t.Name, "F32", t.Shape, t.Values)), metadata);
 
-    internal static void WriteRaw(string path, string header, byte[] data)
-    {
-        var bytes = Encoding.UTF8.GetBytes(header);
-        using var file = File.Create(path);
-        file.Write(BitConverter.GetBytes((ulong)bytes.Length));
-        file.Write(bytes);
-        file.Write(data);
-    }
+    private static void WriteRaw(string path, string header, byte[] data) => SafetensorsWriter.WriteRaw(path, header, data);
 
     private string PathOf(string file) => Path.Combine(_folder, file);
 
