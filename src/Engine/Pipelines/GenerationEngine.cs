@@ -74,9 +74,34 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     /// The token width an embedding must have for the resident model (its text encoder's hidden width; SDXL: CLIP-L's
     /// and bigG's), or null while no model has encoded a prompt yet.
     /// </summary>
-    public (int Width, bool Sdxl)? ResidentEmbeddingWidth => Resident is { } model && model.TextEncoder.KnownHidden is { } width
-        ? (model.IsSdxl ? width + (model.TextEncoder2!.KnownHidden ?? 0) : width, model.IsSdxl)
-        : null;
+    public (int Width, bool Sdxl)? ResidentEmbeddingWidth
+    {
+        get
+        {
+            if (Resident is { } model && model.TextEncoder.KnownHidden is { } width)
+                return (model.IsSdxl ? width + (model.TextEncoder2!.KnownHidden ?? 0) : width, model.IsSdxl);
+            // Not run yet (start-up, preload off): the default model's text_encoder/config.json, as exports write it.
+            if (!_registry.TryGet(_registry.DefaultModel, out var folder)) return null;
+            var first = ConfigHiddenSize(Path.Combine(folder.Path, "text_encoder", "config.json"));
+            if (first is null) return null;
+            if (!folder.IsSdxl) return (first.Value, false);
+            return ConfigHiddenSize(Path.Combine(folder.Path, "text_encoder_2", "config.json")) is { } second ? (first.Value + second, true) : null;
+        }
+    }
+
+    private static int? ConfigHiddenSize(string path)
+    {
+        try
+        {
+            if (!File.Exists(path) || new FileInfo(path).Length > 1 << 20) return null;
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            return json.RootElement.TryGetProperty("hidden_size", out var size) && size.TryGetInt32(out var value) && value > 0 ? value : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Name of the model whose sessions are loaded now, or null (status displays; the preload test).</summary>
     public string? ResidentModelName => Resident?.Folder.Name;
