@@ -24,7 +24,7 @@ public sealed record LoraApplication(string Name, string FilePath, float TextEnc
 /// </remarks>
 public static class LoraMerger
 {
-    private sealed record Contribution(LycorisModule Module, float Multiplier);
+    internal sealed record Contribution(LycorisModule Module, float Multiplier);
 
     /// <summary>
     /// kohya module name → the manifest tensors holding that module's weight, per component. With
@@ -91,7 +91,7 @@ public static class LoraMerger
                     continue;
                 }
                 files.Add(file);
-                Plan(file, lora, set, index, ldmNamed, work, warnings);
+                Plan(file, lora, set.Info.Family == "sdxl", set.Name, index, t => t.KeyShape, ldmNamed, work, warnings);
             }
 
             var components = new List<string>();
@@ -126,9 +126,13 @@ public static class LoraMerger
         }
     }
 
-    private static void Plan(SafetensorsFile file, LoraApplication lora, GraphSet set,
-        Dictionary<string, List<(string Component, ManifestTensor Tensor)>> index, bool ldmNamed,
-        Dictionary<string, Dictionary<ManifestTensor, List<Contribution>>> work, List<string> warnings)
+    /// <summary>
+    /// Which modules of <paramref name="file"/> go to which weights (<paramref name="work"/>: component → weight → merges
+    /// in order); everything that cannot be merged is summarised in <paramref name="warnings"/>.
+    /// </summary>
+    internal static void Plan<T>(SafetensorsFile file, LoraApplication lora, bool sdxl, string modelName,
+        Dictionary<string, List<(string Component, T Tensor)>> index, Func<T, long[]> keyShape, bool ldmNamed,
+        Dictionary<string, Dictionary<T, List<Contribution>>> work, List<string> warnings) where T : notnull
     {
         var modules = new SortedDictionary<string, Dictionary<string, SafetensorsTensor>>(StringComparer.Ordinal);
         foreach (var (key, tensor) in file.Tensors)
@@ -152,7 +156,7 @@ public static class LoraMerger
             }
             foreach (var (component, tensor) in targets)
             {
-                var merge = LycorisModule.Create(file, module, parts, tensor.KeyShape, out var notMerged, out var misfit);
+                var merge = LycorisModule.Create(file, module, parts, keyShape(tensor), out var notMerged, out var misfit);
                 if (notMerged is not null) unsupported.Add(notMerged);
                 if (misfit is not null) mismatched.Add(misfit);
                 if (merge is null) continue;
@@ -167,12 +171,12 @@ public static class LoraMerger
 
         if (unknown.Count > 0)
         {
-            var hint = unknown.Any(u => u.StartsWith("lora_te1_", StringComparison.Ordinal) || u.StartsWith("lora_te2_", StringComparison.Ordinal)) && set.Info.Family != "sdxl"
+            var hint = unknown.Any(u => u.StartsWith("lora_te1_", StringComparison.Ordinal) || u.StartsWith("lora_te2_", StringComparison.Ordinal)) && !sdxl
                 ? " (an SDXL LoRA on a non-SDXL model?)"
                 : !ldmNamed && unknown.Any(u => u.Contains("input_blocks", StringComparison.Ordinal) || u.Contains("output_blocks", StringComparison.Ordinal) || u.Contains("middle_block", StringComparison.Ordinal))
                     ? " (LDM-named UNet modules are not mapped yet)"
-                    : applied == 0 ? $" (made for another architecture than {set.Name}?)" : "";
-            warnings.Add($"LoRA '{lora.Name}': {unknown.Count} module(s) match no weight of {set.Name}{hint} and were not applied, like {string.Join(", ", unknown.Take(3))}.");
+                    : applied == 0 ? $" (made for another architecture than {modelName}?)" : "";
+            warnings.Add($"LoRA '{lora.Name}': {unknown.Count} module(s) match no weight of {modelName}{hint} and were not applied, like {string.Join(", ", unknown.Take(3))}.");
         }
         if (unsupported.Count > 0)
             warnings.Add($"LoRA '{lora.Name}': {unsupported.Count} module(s) are not a form SdBlazor merges (LoRA/LoCon, LoHa, LoKr, each with or without DoRA; Tucker-decomposed and other LyCORIS types are not) and were not applied, like {string.Join("; ", unsupported.Take(3))}.");

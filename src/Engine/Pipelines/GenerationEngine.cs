@@ -326,11 +326,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var loras = _loras.Resolve(tags, warnings);
         if (loras.Count == 0) return folder;
         var names = string.Join(", ", loras.Select(l => l.Name));
-        if (_registry.FindCheckpoint(folder.Name)?.Layout is not { } layout)
-        {
-            warnings.Add($"Model '{folder.Name}' is a diffusers-ONNX folder without a weight manifest: LoRAs are applied only to single-file checkpoints so far; the image was made without {names}.");
-            return folder;
-        }
+        // A single-file checkpoint merges through its weight manifest; a diffusers-ONNX folder through its graph's names.
+        var layout = _registry.FindCheckpoint(folder.Name)?.Layout;
         var clock = Stopwatch.StartNew();
         try
         {
@@ -338,7 +335,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             _logger.LogInformation("LoRA set {Loras} for {Model} ready in {Duration:F2} s", names, folder.Name, clock.Elapsed.TotalSeconds);
             return variant;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CheckpointException or ModelFolderException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CheckpointException or ModelFolderException or Google.Protobuf.InvalidProtocolBufferException)
         {
             warnings.Add($"LoRA(s) {names} could not be merged into '{folder.Name}' ({ex.Message}); the image was made without them.");
             return folder;
