@@ -137,6 +137,7 @@ public sealed class TextEncoderRunner(OnnxSession session, Func<byte[], OnnxSess
         if (outShape.Length != 3 || outShape[0] != 1 || outShape[1] != ids.Count)
             throw new NotSupportedException($"{session.Role}: output '{penultimate}' has shape [{string.Join(", ", outShape)}]; expected [1, {ids.Count}, hidden].");
         hidden = (int)outShape[2];
+        KnownHidden = hidden;
         pooled = null;
         if (pooledOutput is not null)
         {

@@ -202,6 +202,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         if (model.IsSdxl)
         {
             // SDXL prompts are encoded as written (no A1111 weighting, editing or 75-token chunks yet).
+            if (SdxlEmbeddingWarning(model, encoded) is { } notInjected) warnings.Add(notInjected);
             var sdxl = new StableDiffusionXLPipeline(model).EncodePrompts(encoded.Prompt, encoded.NegativePrompt, guidance, validated.Width, validated.Height, runOptions, cancellationToken);
             conditional = new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, sdxl.Conditional)]);
             unconditional = sdxl.Unconditional is { } u ? new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, u)]) : null;
@@ -314,6 +315,20 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
             NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
         };
+    }
+
+    /// <summary>SDXL prompts do not go through the A1111 chunker yet, so embeddings named in them are not injected: say so.</summary>
+    private string? SdxlEmbeddingWarning(LoadedModel model, GenerationRequest request)
+    {
+        var (all, _) = _embeddings.Scan();
+        if (all.Count == 0) return null;
+        // Width 0 fits no embedding: every name written lands in WrongWidth, which is the list wanted here.
+        var lookup = _embeddings.Lookup(model.Tokenizer, TextualInversion.ClipL, 0);
+        var chunker = new PromptChunker(model.Tokenizer, embeddings: lookup);
+        chunker.Chunk(request.Prompt);
+        chunker.Chunk(request.NegativePrompt ?? "");
+        return lookup.WrongWidth.Count == 0 ? null
+            : $"Embedding(s) {string.Join(", ", lookup.WrongWidth.Select(n => $"'{n}'"))} are not injected into SDXL prompts yet (SDXL prompts are encoded as written); the names were read as words.";
     }
 
     /// <summary>

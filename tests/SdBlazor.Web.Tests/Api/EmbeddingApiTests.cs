@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Onnx;
+using SdBlazor.Engine.Models.Sources;
 using SdBlazor.Engine.Tests.Checkpoints;
 using SdBlazor.Engine.Tokenization;
 using SixLabors.ImageSharp;
@@ -95,5 +96,25 @@ public sealed class EmbeddingApiTests
         Assert.Equal(JsonValueKind.Null, kitty.GetProperty("sd_checkpoint").ValueKind);
         Assert.Equal(["broken", "pickled", "sd15-hands"], listed.GetProperty("skipped").EnumerateObject().Select(p => p.Name));
         Assert.Equal(768, listed.GetProperty("skipped").GetProperty("sd15-hands").GetProperty("shape").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_sdxl_embedding_named_in_an_sdxl_prompt_is_reported_as_not_injected()
+    {
+        using var factory = new SdApiFactory();
+        factory.Settings["Engine:ArchitecturesPath"] = Path.Combine(AppContext.BaseDirectory, "Fixtures", "checkpoints", "architectures");
+        factory.Settings["Engine:CheckpointCachePath"] = Path.Combine(factory.Root, "checkpoint-cache");
+        var set = GraphSet.Load(TestCheckpoints.GraphSetPath("sdxl-tiny"));
+        SafetensorsWriter.Write(Path.Combine(factory.ModelsPath, "xl.safetensors"), TestCheckpoints.ForGraphSet(set, "sdxl", new TestCheckpoints.Options(DType: "F16")));
+        var folder = Directory.CreateDirectory(Path.Combine(factory.ModelsPath, "embeddings")).FullName;
+        SafetensorsWriter.Write(Path.Combine(folder, "xl-style.safetensors"),
+            [new TestTensor("clip_l", "F32", [2, 768], new float[2 * 768]), new TestTensor("clip_g", "F32", [2, 1280], new float[2 * 1280])]);
+        var api = factory.Api();
+        var reply = await api.PostJsonAsync("/sdapi/v1/txt2img",
+            """{"prompt": "a xl-style castle", "negative_prompt": "", "steps": 1, "cfg_scale": 5, "seed": 7, "override_settings": {"sd_model_checkpoint": "xl"}}""");
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        Assert.Contains("'xl-style' are not injected into SDXL prompts yet", Assert.Single(reply.Info.GetProperty("warnings").EnumerateArray()).GetString());
+        var embedding = (await api.GetJsonAsync("/sdapi/v1/embeddings")).Body.GetProperty("loaded").GetProperty("xl-style");
+        Assert.Equal((2048, 2), (embedding.GetProperty("shape").GetInt32(), embedding.GetProperty("vectors").GetInt32()));
     }
 }
