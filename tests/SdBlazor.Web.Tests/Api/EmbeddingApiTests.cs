@@ -108,13 +108,19 @@ public sealed class EmbeddingApiTests
         SafetensorsWriter.Write(Path.Combine(factory.ModelsPath, "xl.safetensors"), TestCheckpoints.ForGraphSet(set, "sdxl", new TestCheckpoints.Options(DType: "F16")));
         var folder = Directory.CreateDirectory(Path.Combine(factory.ModelsPath, "embeddings")).FullName;
         SafetensorsWriter.Write(Path.Combine(folder, "xl-style.safetensors"),
-            [new TestTensor("clip_l", "F32", [2, 768], new float[2 * 768]), new TestTensor("clip_g", "F32", [2, 1280], new float[2 * 1280])]);
+            [new TestTensor("clip_l", "F32", [2, 16], new float[2 * 16]), new TestTensor("clip_g", "F32", [2, 32], new float[2 * 32])]);
+        // Made for real SDXL (768 + 1280): another width than the tiny graph set's 16 + 32.
+        SafetensorsWriter.Write(Path.Combine(folder, "real-xl.safetensors"),
+            [new TestTensor("clip_l", "F32", [1, 768], new float[768]), new TestTensor("clip_g", "F32", [1, 1280], new float[1280])]);
         var api = factory.Api();
         var reply = await api.PostJsonAsync("/sdapi/v1/txt2img",
             """{"prompt": "a xl-style castle", "negative_prompt": "", "steps": 1, "cfg_scale": 5, "seed": 7, "override_settings": {"sd_model_checkpoint": "xl"}}""");
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         Assert.Contains("'xl-style' are not injected into SDXL prompts yet", Assert.Single(reply.Info.GetProperty("warnings").EnumerateArray()).GetString());
-        var embedding = (await api.GetJsonAsync("/sdapi/v1/embeddings")).Body.GetProperty("loaded").GetProperty("xl-style");
-        Assert.Equal((2048, 2), (embedding.GetProperty("shape").GetInt32(), embedding.GetProperty("vectors").GetInt32()));
+        // Listed by the SDXL model's widths (CLIP-L + bigG of the tiny graph set: 16 + 32), as A1111 lists clip_l + clip_g.
+        var listed = (await api.GetJsonAsync("/sdapi/v1/embeddings")).Body;
+        var embedding = listed.GetProperty("loaded").GetProperty("xl-style");
+        Assert.Equal((48, 2), (embedding.GetProperty("shape").GetInt32(), embedding.GetProperty("vectors").GetInt32()));
+        Assert.Equal(2048, listed.GetProperty("skipped").GetProperty("real-xl").GetProperty("shape").GetInt32());
     }
 }
