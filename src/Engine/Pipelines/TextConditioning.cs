@@ -31,7 +31,8 @@ internal static class TextConditioning
             lookup);
         var conditional = encoder.Encode(request.Prompt, request.Steps);
         var unconditional = guidance ? encoder.Encode(request.NegativePrompt ?? "", request.Steps) : null;
-        if (lookup.WrongWidthWarning() is { } wrongWidth) warnings?.Add(wrongWidth);
+        // The hires pass encodes again: its warning would repeat the first pass's.
+        if (lookup.WrongWidthWarning() is { } wrongWidth && warnings?.Contains(wrongWidth) == false) warnings.Add(wrongWidth);
         if (lookup.Used.Count > 0) logger.LogInformation("Textual inversion(s) used: {Embeddings}", string.Join(", ", lookup.Used));
 
         var unet = model.UNet;
@@ -91,7 +92,8 @@ internal static class TextConditioning
         catch (NotSupportedException ex)
         {
             logger.LogWarning("{Model}: embeddings cannot be injected: {Problem}", model.Folder.Name, ex.Message);
-            warnings?.Add($"Embedding(s) {string.Join(", ", probe.Used.Select(n => $"'{n}'"))} cannot be used with the text encoder of {model.Folder.Name} ({ex.Message}); the names were read as words.");
+            var warning = $"Embedding(s) {string.Join(", ", probe.Used.Select(n => $"'{n}'"))} cannot be used with the text encoder of {model.Folder.Name} ({ex.Message}); the names were read as words.";
+            if (warnings?.Contains(warning) == false) warnings.Add(warning);
             return EmbeddingLookup.Empty;
         }
     }

@@ -200,7 +200,7 @@ public sealed class LoraMergeTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_lora_on_a_diffusers_folder_model_is_reported_not_applied()
+    public async Task A_lora_on_a_folder_model_whose_graph_names_no_such_module_is_reported()
     {
         var lora = Path.Combine(_h.ModelsPath, "Lora", "x.safetensors");
         WriteLora(lora, [new Module("lora_unet_conv_in", "unet", "", new TestTensor("lora_unet_conv_in.lora_down.weight", "F32", [Rank, 4, 3, 3], RandomValues(Rank * 36, 1)),
@@ -208,6 +208,8 @@ public sealed class LoraMergeTests(ITestOutputHelper output) : IDisposable
         var folderModel = _h.Engine.Engine.ListModels().First(m => m.FileName is null && m.Error is null).Name;
         using var result = await _h.Engine.Engine.GenerateAsync(Request("a cat <lora:x:1>") with { Model = folderModel }, null, CancellationToken.None);
         Assert.Single(result.Images);
-        Assert.Contains("without a weight manifest", Assert.Single(result.Parameters.Warnings));
+        // The tiny test graph is built by hand without diffusers' module names (OnnxFolderLoraTests has the folder that has them).
+        var warning = Assert.Single(result.Parameters.Warnings);
+        Assert.True(warning.Contains("carry no diffusers/transformers module names") || warning.Contains($"match no weight of {folderModel}"), warning);
     }
 }
