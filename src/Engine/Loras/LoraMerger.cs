@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using SdBlazor.Engine.Models.Sources;
 
@@ -188,7 +187,8 @@ public static class LoraMerger
             warnings.Add($"LoRA '{lora.Name}' holds no tensors.");
     }
 
-    private static float[] Transpose(float[] values, int rows, int columns)
+    /// <summary>[rows × columns] → [columns × rows].</summary>
+    internal static float[] Transpose(float[] values, int rows, int columns)
     {
         var result = new float[values.Length];
         for (var r = 0; r < rows; r++)

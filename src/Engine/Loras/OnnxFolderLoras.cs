@@ -184,9 +184,9 @@ internal static class OnnxFolderLoras
                 var values = elementSize == 4 ? MemoryMarshal.Cast<byte, float>(bytes).ToArray() : [.. MemoryMarshal.Cast<byte, Half>(bytes).ToArray().Select(h => (float)h)];
                 var rows = (int)weight.KeyShape[0];
                 var columns = values.Length / rows;
-                var w = weight.Transposed ? Transpose(values, columns, rows) : values;
+                var w = weight.Transposed ? LoraMerger.Transpose(values, columns, rows) : values;
                 foreach (var c in contributions) c.Module.Apply(w, c.Multiplier);
-                values = weight.Transposed ? Transpose(w, rows, columns) : w;
+                values = weight.Transposed ? LoraMerger.Transpose(w, rows, columns) : w;
                 bytes = elementSize == 4 ? MemoryMarshal.AsBytes(values.AsSpan()).ToArray() : MemoryMarshal.AsBytes(values.Select(v => (Half)v).ToArray().AsSpan()).ToArray();
 
                 if (external is { } at) RandomAccess.Write(handles[at.Location], bytes, at.Offset);
@@ -223,13 +223,5 @@ internal static class OnnxFolderLoras
             File.Copy(file, copy);
         }
         return true;
-    }
-
-    private static float[] Transpose(float[] values, int rows, int columns)
-    {
-        var result = new float[values.Length];
-        for (var r = 0; r < rows; r++)
-            for (var c = 0; c < columns; c++) result[c * rows + r] = values[r * columns + c];
-        return result;
     }
 }
