@@ -29,7 +29,8 @@ public sealed record BenchOptions(
     int Batch = 1,
     bool Img2Img = false,
     string? ConvertFor = null,
-    bool FirstImageOnly = false)
+    bool FirstImageOnly = false,
+    string? LoraPath = null)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
@@ -37,7 +38,7 @@ public sealed record BenchOptions(
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
                               [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
                               [--import-checkpoint FILE.safetensors [--checkpoint-cache DIR] [--convert-for cpu|cuda|directml]]
-                              [--peak-rss [--batch N] [--img2img]] [--first-image-only]
+                              [--peak-rss [--batch N] [--img2img]] [--first-image-only] [--lora FILE.safetensors [--checkpoint-cache DIR]]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
@@ -49,6 +50,8 @@ public sealed record BenchOptions(
           --peak-rss:      with --model, one 2-step generation at --size and --batch (txt2img, or img2img): RSS after
                            loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve)
           --first-image-only: with --model, only session creation and one image on the cold sessions (A/B runs)
+          --lora:          with --model, LoRA switch time: merge into a cached variant, first and cached switch, back
+                           to the base (tools/make_lora writes a random kohya LoRA for a folder); --checkpoint-cache: where variants go
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -70,6 +73,7 @@ public sealed record BenchOptions(
                     o = o with { ConvertFor = value switch { "cuda" => SessionFactory.Cuda, "directml" => SessionFactory.DirectML, _ => SessionFactory.Cpu } };
                     break;
                 case "--checkpoint-cache" when value is not null: o = o with { CheckpointCachePath = Path.GetFullPath(value) }; break;
+                case "--lora" when value is not null: o = o with { LoraPath = Path.GetFullPath(value) }; break;
                 case "--model" when value is not null: o = o with { ModelPath = Path.GetFullPath(value) }; break;
                 case "--steps" when int.TryParse(value, out n) && n > 1: o = o with { Steps = n }; break;
                 case "--threads" when int.TryParse(value, out n) && n >= 0: o = o with { Threads = n }; break;

@@ -5,13 +5,13 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 // dotnet run -c Release --project bench/SdBlazor.Bench -- [--model <model folder>] [--size PX] [--steps N] ... (BenchOptions.Usage)
 var options = BenchOptions.Parse(args);
-if (options is null || ((options.ProfileUNet || options.PeakRss) && options.ModelPath is null))
+if (options is null || ((options.ProfileUNet || options.PeakRss || options.LoraPath is not null) && options.ModelPath is null))
 {
     Console.Error.WriteLine(BenchOptions.Usage);
     return 2;
 }
 
-if (options.CheckpointPath is not null) return ImportBenchmark.Run(options);
+if (options.CheckpointPath is not null && options.LoraPath is null) return ImportBenchmark.Run(options);
 
 if (options.ModelPath is { } modelPath)
 {
@@ -21,7 +21,8 @@ if (options.ModelPath is { } modelPath)
         Console.Error.WriteLine($"model folder '{modelPath}' does not exist (tools/make_sd_models writes .cache/sd-models/sd15 and sd21)");
         return 2;
     }
-    if (options.ProfileUNet) UNetProfile.Run(options);
+    if (options.LoraPath is not null) await LoraSwitchBenchmark.RunAsync(options);
+    else if (options.ProfileUNet) UNetProfile.Run(options);
     else if (options.PeakRss) await PeakMemory.RunAsync(options);
     else await ModelBenchmark.RunAsync(options);
     return 0;

@@ -81,6 +81,12 @@ public sealed class EngineOptions
     /// <summary>Folder of LoRA files (<c>&lt;lora:NAME:…&gt;</c> in prompts). Empty: <c>Lora</c> inside the models folder, as A1111 keeps them.</summary>
     public string LoraPath { get; set; } = "";
 
+    /// <summary>Folder of textual-inversion embeddings (their file name in a prompt). Empty: <c>embeddings</c> inside the models folder, as A1111 keeps them.</summary>
+    public string EmbeddingsPath { get; set; } = "";
+
+    public string ResolveEmbeddingsPath() =>
+        string.IsNullOrWhiteSpace(EmbeddingsPath) ? Path.Combine(ResolveModelsPath(), "embeddings") : Path.GetFullPath(EmbeddingsPath);
+
     public string ResolveLoraPath() =>
         string.IsNullOrWhiteSpace(LoraPath) ? Path.Combine(ResolveModelsPath(), "Lora") : Path.GetFullPath(LoraPath);
 

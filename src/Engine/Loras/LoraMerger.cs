@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using SdBlazor.Engine.Models.Sources;
 
@@ -10,23 +9,21 @@ public sealed record LoraApplication(string Name, string FilePath, float TextEnc
 
 /// <summary>
 /// Merges kohya/A1111 LoRA files (<c>lora_unet_*</c>, <c>lora_te_*</c>, SDXL <c>lora_te1_</c>/<c>lora_te2_</c>; linear
-/// and conv/LoCon <c>lora_down</c>/<c>lora_up</c>/<c>alpha</c>) into the fp32 <c>weights.bin</c> of a converted model:
-/// <c>W' = W + m · (alpha / rank) · up · down</c>, with up [out, r(,1,1)] and down [r, in(,k,k)] flattened to matrices
-/// as kohya's conv LoRA does, the product reshaped to the weight's diffusers shape, then written in the layout the
-/// graph set's manifest gives (transposed where the graph keeps a MatMul weight transposed).
+/// and conv/LoCon <c>lora_down</c>/<c>lora_up</c>/<c>alpha</c>, LoHa, LoKr, DoRA — see <see cref="LycorisModule"/>) into
+/// the fp32 <c>weights.bin</c> of a converted model: <c>W' = W + m · scale · ΔW</c>, with conv weights flattened to
+/// matrices as kohya's conv LoRA does, then written in the layout the graph set's manifest gives (transposed where the
+/// graph keeps a MatMul weight transposed). Several modules on one weight are merged one after the other.
 /// </summary>
 /// <remarks>
 /// A kohya module name is the diffusers/transformers module path with <c>.</c> turned into <c>_</c> under a prefix, so
 /// names are matched against the manifest's keys rather than parsed (underscores inside names like <c>to_q</c> make
 /// parsing ambiguous). Everything that is not merged is reported: unknown modules (LDM-named ones too), LoHa/LoKr/
-/// other LyCORIS types, shapes that do not fit. LDM-named UNet modules are matched through the converted checkpoint's
+/// Tucker-decomposed and other LyCORIS types, shapes that do not fit. LDM-named UNet modules are matched through the converted checkpoint's
 /// own LDM → diffusers key correspondence.
 /// </remarks>
 public static class LoraMerger
 {
-    private const string Down = ".lora_down.weight", Up = ".lora_up.weight", Alpha = ".alpha";
-
-    private sealed record Contribution(SafetensorsFile File, SafetensorsTensor Down, SafetensorsTensor Up, float Scale, int Rank, int Rows, int Columns);
+    internal sealed record Contribution(LycorisModule Module, float Multiplier);
 
     /// <summary>
     /// kohya module name → the manifest tensors holding that module's weight, per component. With
@@ -93,7 +90,7 @@ public static class LoraMerger
                     continue;
                 }
                 files.Add(file);
-                Plan(file, lora, set, index, ldmNamed, work, warnings);
+                Plan(file, lora, set.Info.Family == "sdxl", set.Name, index, t => t.KeyShape, ldmNamed, work, warnings);
             }
 
             var components = new List<string>();
@@ -125,20 +122,11 @@ public static class LoraMerger
                     {
                         RandomAccess.Read(handle, MemoryMarshal.AsBytes(values.AsSpan()), offset);
                     }
-                    var delta = new float[values.Length];
-                    foreach (var c in contributions) AddProduct(c, delta);
-                    if (tensor.Transform == "transpose")
-                    {
-                        // The initializer is the diffusers [out, in] weight transposed: [in, out].
-                        var rows = (int)tensor.KeyShape[0];
-                        var columns = values.Length / rows;
-                        for (var o = 0; o < rows; o++)
-                            for (var i = 0; i < columns; i++) values[i * rows + o] += delta[o * columns + i];
-                    }
-                    else
-                    {
-                        for (var i = 0; i < values.Length; i++) values[i] += delta[i];
-                    }
+                    // The initializer of a "transpose" tensor is the diffusers [out, in] weight transposed: [in, out].
+                    var transposed = tensor.Transform == "transpose";
+                    var weight = transposed ? Transpose(values, (int)(values.Length / tensor.KeyShape[0]), (int)tensor.KeyShape[0]) : values;
+                    foreach (var c in contributions) c.Module.Apply(weight, c.Multiplier);
+                    if (transposed) values = Transpose(weight, (int)tensor.KeyShape[0], values.Length / (int)tensor.KeyShape[0]);
                     if (halves is not null)
                     {
                         for (var i = 0; i < values.Length; i++) halves[i] = (Half)values[i];
@@ -159,9 +147,13 @@ public static class LoraMerger
         }
     }
 
-    private static void Plan(SafetensorsFile file, LoraApplication lora, GraphSet set,
-        Dictionary<string, List<(string Component, ManifestTensor Tensor)>> index, bool ldmNamed,
-        Dictionary<string, Dictionary<ManifestTensor, List<Contribution>>> work, List<string> warnings)
+    /// <summary>
+    /// Which modules of <paramref name="file"/> go to which weights (<paramref name="work"/>: component → weight → merges
+    /// in order); everything that cannot be merged is summarised in <paramref name="warnings"/>.
+    /// </summary>
+    internal static void Plan<T>(SafetensorsFile file, LoraApplication lora, bool sdxl, string modelName,
+        Dictionary<string, List<(string Component, T Tensor)>> index, Func<T, long[]> keyShape, bool ldmNamed,
+        Dictionary<string, Dictionary<T, List<Contribution>>> work, List<string> warnings) where T : notnull
     {
         var modules = new SortedDictionary<string, Dictionary<string, SafetensorsTensor>>(StringComparer.Ordinal);
         foreach (var (key, tensor) in file.Tensors)
@@ -178,64 +170,37 @@ public static class LoraMerger
         var applied = 0;
         foreach (var (module, parts) in modules)
         {
-            if (!parts.TryGetValue(Down, out var down) || !parts.TryGetValue(Up, out var up))
-            {
-                unsupported.Add($"{module} ({string.Join(", ", parts.Keys.Select(p => p.TrimStart('.')))})");
-                continue;
-            }
-            if (parts.Keys.Any(p => p is not (Down or Up or Alpha)))
-            {
-                // LoCon's Tucker-decomposed conv (lora_mid) or DoRA's scale: merging only up·down would be wrong.
-                unsupported.Add($"{module} ({string.Join(", ", parts.Keys.Where(p => p is not (Down or Up or Alpha)).Select(p => p.TrimStart('.')))})");
-                continue;
-            }
             if (!index.TryGetValue(module, out var targets))
             {
                 unknown.Add(module);
                 continue;
             }
-            var rank = down.Shape.Length >= 2 ? down.Shape[0] : 0;
-            var columns = down.Shape.Skip(1).Aggregate(1L, (a, d) => a * d);
-            var rows = up.Shape.Length >= 2 ? up.Shape[0] : 0;
-            var upOk = up.Shape.Length >= 2 && up.Shape[1] == rank && up.Shape.Skip(2).All(d => d == 1);
-            var alpha = (float)rank;
-            if (parts.TryGetValue(Alpha, out var alphaTensor))
-            {
-                if (alphaTensor.ElementCount != 1) { mismatched.Add($"{module}: alpha has {alphaTensor.ElementCount} elements"); continue; }
-                var one = new float[1];
-                try { file.ReadFloat32(alphaTensor, 0, one); }
-                catch (CheckpointException ex) { mismatched.Add($"{module}: {ex.Message}"); continue; }
-                alpha = one[0];
-            }
             foreach (var (component, tensor) in targets)
             {
-                var keyShape = tensor.KeyShape;
-                var keyColumns = keyShape.Skip(1).Aggregate(1L, (a, d) => a * d);
-                if (rank <= 0 || !upOk || keyShape.Length < 2 || rows != keyShape[0] || columns != keyColumns || !float.IsFinite(alpha))
-                {
-                    mismatched.Add($"{module}: down {down.ShapeText}, up {up.ShapeText} do not fit {tensor.Key} [{string.Join(", ", keyShape)}]");
-                    continue;
-                }
+                var merge = LycorisModule.Create(file, module, parts, keyShape(tensor), out var notMerged, out var misfit);
+                if (notMerged is not null) unsupported.Add(notMerged);
+                if (misfit is not null) mismatched.Add(misfit);
+                if (merge is null) continue;
                 var multiplier = component == "unet" ? lora.UNetMultiplier : lora.TextEncoderMultiplier;
                 if (multiplier == 0) continue;
                 if (!work.TryGetValue(component, out var tensors)) work[component] = tensors = [];
                 if (!tensors.TryGetValue(tensor, out var list)) tensors[tensor] = list = [];
-                list.Add(new Contribution(file, down, up, multiplier * alpha / rank, (int)rank, (int)rows, (int)columns));
+                list.Add(new Contribution(merge, multiplier));
                 applied++;
             }
         }
 
         if (unknown.Count > 0)
         {
-            var hint = unknown.Any(u => u.StartsWith("lora_te1_", StringComparison.Ordinal) || u.StartsWith("lora_te2_", StringComparison.Ordinal)) && set.Info.Family != "sdxl"
+            var hint = unknown.Any(u => u.StartsWith("lora_te1_", StringComparison.Ordinal) || u.StartsWith("lora_te2_", StringComparison.Ordinal)) && !sdxl
                 ? " (an SDXL LoRA on a non-SDXL model?)"
                 : !ldmNamed && unknown.Any(u => u.Contains("input_blocks", StringComparison.Ordinal) || u.Contains("output_blocks", StringComparison.Ordinal) || u.Contains("middle_block", StringComparison.Ordinal))
                     ? " (LDM-named UNet modules are not mapped yet)"
-                    : applied == 0 ? $" (made for another architecture than {set.Name}?)" : "";
-            warnings.Add($"LoRA '{lora.Name}': {unknown.Count} module(s) match no weight of {set.Name}{hint} and were not applied, like {string.Join(", ", unknown.Take(3))}.");
+                    : applied == 0 ? $" (made for another architecture than {modelName}?)" : "";
+            warnings.Add($"LoRA '{lora.Name}': {unknown.Count} module(s) match no weight of {modelName}{hint} and were not applied, like {string.Join(", ", unknown.Take(3))}.");
         }
         if (unsupported.Count > 0)
-            warnings.Add($"LoRA '{lora.Name}': {unsupported.Count} module(s) are not plain LoRA/LoCon (LoHa, LoKr, Tucker and DoRA are not supported) and were not applied, like {string.Join("; ", unsupported.Take(3))}.");
+            warnings.Add($"LoRA '{lora.Name}': {unsupported.Count} module(s) are not a form SdBlazor merges (LoRA/LoCon, LoHa, LoKr, each with or without DoRA; Tucker-decomposed and other LyCORIS types are not) and were not applied, like {string.Join("; ", unsupported.Take(3))}.");
         if (mismatched.Count > 0)
             warnings.Add($"LoRA '{lora.Name}': {mismatched.Count} module(s) have shapes that do not fit and were not applied, like {string.Join("; ", mismatched.Take(3))}.");
         if (applied == 0 && modules.Count > 0 && unknown.Count + unsupported.Count + mismatched.Count == 0 && (lora.UNetMultiplier != 0 || lora.TextEncoderMultiplier != 0))
@@ -244,28 +209,12 @@ public static class LoraMerger
             warnings.Add($"LoRA '{lora.Name}' holds no tensors.");
     }
 
-    /// <summary>delta[rows, columns] += scale · up[rows, rank] · down[rank, columns].</summary>
-    private static void AddProduct(Contribution c, float[] delta)
+    /// <summary>[rows × columns] → [columns × rows].</summary>
+    internal static float[] Transpose(float[] values, int rows, int columns)
     {
-        var up = new float[c.Rows * c.Rank];
-        var down = new float[c.Rank * c.Columns];
-        c.File.ReadFloat32(c.Up, 0, up);
-        c.File.ReadFloat32(c.Down, 0, down);
-        var width = Vector<float>.Count;
-        for (var o = 0; o < c.Rows; o++)
-        {
-            var row = delta.AsSpan(o * c.Columns, c.Columns);
-            for (var k = 0; k < c.Rank; k++)
-            {
-                var u = c.Scale * up[o * c.Rank + k];
-                if (u == 0) continue;
-                var source = down.AsSpan(k * c.Columns, c.Columns);
-                var uv = new Vector<float>(u);
-                var i = 0;
-                for (; i <= c.Columns - width; i += width)
-                    (new Vector<float>(row[i..]) + uv * new Vector<float>(source[i..])).CopyTo(row[i..]);
-                for (; i < c.Columns; i++) row[i] += u * source[i];
-            }
-        }
+        var result = new float[values.Length];
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < columns; c++) result[c * rows + r] = values[r * columns + c];
+        return result;
     }
 }

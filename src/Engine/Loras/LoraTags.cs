@@ -14,8 +14,12 @@ public sealed record LoraTag(string Name, float TextEncoderMultiplier, float UNe
 /// </summary>
 public static partial class LoraTags
 {
-    /// <summary>Multipliers outside this range are clamped (with a warning): they only make noise and could overflow fp32 merges.</summary>
-    public const float MaxMultiplier = 10f;
+    /// <summary>
+    /// Multipliers outside ±this are applied as written, as A1111 applies any float, but reported: past it a LoRA
+    /// usually burns the image, so a typo (<c>&lt;lora:x:15&gt;</c> for 1.5) should not go unnoticed. Clamping instead
+    /// would make a different image than A1111 for the same prompt (slider LoRAs are used past ±10).
+    /// </summary>
+    public const float WarnMultiplier = 10f;
 
     [GeneratedRegex(@"<(\w+):([^>]+)>")]
     private static partial Regex ExtraNetwork();
@@ -54,11 +58,8 @@ public static partial class LoraTags
                     warnings.Add($"{m.Value}: '{arg}' is not a number; using 1.");
                     value = 1f;
                 }
-                if (Math.Abs(value) > MaxMultiplier)
-                {
-                    warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{m.Value}: multiplier {value} clamped to ±{MaxMultiplier}."));
-                    value = Math.Clamp(value, -MaxMultiplier, MaxMultiplier);
-                }
+                if (Math.Abs(value) > WarnMultiplier)
+                    warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{m.Value}: multiplier {value} is outside ±{WarnMultiplier}; applied as written, as A1111 does (such weights usually burn the image)."));
                 if (key == "te") te = value;
                 else if (key == "unet") unet = value;
                 else warnings.Add($"{m.Value}: unknown argument '{key}'; ignored.");

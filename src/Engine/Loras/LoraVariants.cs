@@ -57,9 +57,9 @@ public sealed class LoraVariants(string loraPath, string cachePath, ILogger logg
     /// The folder of <paramref name="baseFolder"/> with <paramref name="loras"/> merged: from the cache, else merged now.
     /// Warnings of the merge are kept with the variant and reported again on every use.
     /// </summary>
-    public ModelFolder Prepare(ModelFolder baseFolder, CheckpointLayout layout, IReadOnlyList<LoraApplication> loras, List<string> warnings, CancellationToken cancellationToken)
+    /// <param name="layout">The conversion of a single-file checkpoint (its weight manifest); null for a diffusers-ONNX folder, whose graph is mapped instead (<see cref="OnnxFolderLoras"/>).</param>
+    public ModelFolder Prepare(ModelFolder baseFolder, CheckpointLayout? layout, IReadOnlyList<LoraApplication> loras, List<string> warnings, CancellationToken cancellationToken)
     {
-        var set = layout.GraphSet;
         var target = Path.Combine(Root, Prefix(baseFolder) + Hash(Key(baseFolder, loras)));
         if (!File.Exists(Path.Combine(target, CompleteMarker)))
         {
@@ -69,8 +69,10 @@ public sealed class LoraVariants(string loraPath, string cachePath, ILogger logg
             {
                 Directory.CreateDirectory(staging);
                 var merged = new List<string>();
-                var touched = LoraMerger.Merge(baseFolder.Path, set, loras, staging, merged, cancellationToken,
-                    layout.Weights.Where(w => w.Value.Weight.SplitCount == 1).Select(w => (w.Key.Component, w.Key.Key, w.Value.Weight.CheckpointKey)));
+                var touched = layout is null
+                    ? OnnxFolderLoras.Merge(baseFolder, loras, staging, merged, cancellationToken)
+                    : LoraMerger.Merge(baseFolder.Path, layout.GraphSet, loras, staging, merged, cancellationToken,
+                        layout.Weights.Where(w => w.Value.Weight.SplitCount == 1).Select(w => (w.Key.Component, w.Key.Key, w.Value.Weight.CheckpointKey)));
                 foreach (var entry in Directory.EnumerateFileSystemEntries(baseFolder.Path))
                 {
                     var name = Path.GetFileName(entry);
@@ -106,9 +108,9 @@ public sealed class LoraVariants(string loraPath, string cachePath, ILogger logg
 
     private static string Key(ModelFolder baseFolder, IReadOnlyList<LoraApplication> loras)
     {
-        var key = new StringBuilder("v=1;base=").Append(baseFolder.Path);
-        // A re-converted base model (new file, new graph set) has new weights: its variants must not be reused.
-        foreach (var file in Directory.EnumerateFiles(baseFolder.Path, "*", SearchOption.AllDirectories).Where(f => f.EndsWith(".bin", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        var key = new StringBuilder("v=2;base=").Append(baseFolder.Path);
+        // A re-converted base model (new file, new graph set) or a replaced ONNX folder has new weights: its variants must not be reused.
+        foreach (var file in Directory.EnumerateFiles(baseFolder.Path, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".json", StringComparison.Ordinal) && !f.EndsWith(".txt", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             var info = new FileInfo(file);
             key.Append(';').Append(file).Append('=').Append(info.Length).Append('@').Append(info.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture));

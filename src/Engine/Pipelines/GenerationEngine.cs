@@ -34,6 +34,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     private readonly FixedShapes _fixedUNetShapes;
     private readonly bool _warmUp;
     private readonly LoraVariants _loras;
+    private readonly EmbeddingLibrary _embeddings;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _modelLock = new();
     private readonly int _maxLoaded;
@@ -61,6 +62,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         _warmUp = options.Value.WarmUpOnLoad;
         _maxLoaded = Math.Max(1, options.Value.MaxLoadedModels);
         _loras = new LoraVariants(options.Value.ResolveLoraPath(), registry.Checkpoints.CachePath, logger);
+        _embeddings = new EmbeddingLibrary(options.Value.ResolveEmbeddingsPath());
     }
 
     public static string EngineVersion { get; } =
@@ -70,6 +72,42 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
     internal LoadedModel? Resident
     {
         get { lock (_modelLock) return _loaded.Count == 0 ? null : _loaded[^1].Model; }
+    }
+
+    /// <summary>The textual inversions of the embeddings folder (shared with the API's listing).</summary>
+    public EmbeddingLibrary Embeddings => _embeddings;
+
+    /// <summary>
+    /// The token width an embedding must have for the resident model (its text encoder's hidden width; SDXL: CLIP-L's
+    /// and bigG's), or null while no model has encoded a prompt yet.
+    /// </summary>
+    public (int Width, bool Sdxl)? ResidentEmbeddingWidth
+    {
+        get
+        {
+            if (Resident is { } model && model.TextEncoder.KnownHidden is { } width)
+                return (model.IsSdxl ? width + (model.TextEncoder2!.KnownHidden ?? 0) : width, model.IsSdxl);
+            // Not run yet (start-up, preload off): the default model's text_encoder/config.json, as exports write it.
+            if (!_registry.TryGet(_registry.DefaultModel, out var folder)) return null;
+            var first = ConfigHiddenSize(Path.Combine(folder.Path, "text_encoder", "config.json"));
+            if (first is null) return null;
+            if (!folder.IsSdxl) return (first.Value, false);
+            return ConfigHiddenSize(Path.Combine(folder.Path, "text_encoder_2", "config.json")) is { } second ? (first.Value + second, true) : null;
+        }
+    }
+
+    private static int? ConfigHiddenSize(string path)
+    {
+        try
+        {
+            if (!File.Exists(path) || new FileInfo(path).Length > 1 << 20) return null;
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            return json.RootElement.TryGetProperty("hidden_size", out var size) && size.TryGetInt32(out var value) && value > 0 ? value : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Name of the most recently used loaded model, or null (status displays; the preload test).</summary>
@@ -252,12 +290,13 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         if (model.IsSdxl)
         {
             // SDXL prompts are encoded as written (no A1111 weighting, editing or 75-token chunks yet).
+            if (SdxlEmbeddingWarning(model, encoded) is { } notInjected) warnings.Add(notInjected);
             var sdxl = new StableDiffusionXLPipeline(model).EncodePrompts(encoded.Prompt, encoded.NegativePrompt, guidance, validated.Width, validated.Height, runOptions, cancellationToken);
             conditional = new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, sdxl.Conditional)]);
             unconditional = sdxl.Unconditional is { } u ? new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, u)]) : null;
             added = sdxl.Added;
         }
-        else (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken);
+        else (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken, _embeddings, warnings);
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -300,7 +339,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             if (model.IsSdxl && !samePrompts) warnings.Add("Hires prompts are not used with SDXL models yet: the second pass used the first pass's prompts.");
             var (hrConditional, hrUnconditional) = samePrompts || model.IsSdxl
                 ? (conditional, unconditional)
-                : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
+                : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken, _embeddings, warnings);
             // A1111 conditions the second pass on the upscaled first image × (1 − mask weight): at the default weight 1
             // that is the empty image txt2img conditions on, so the same conditioning at the target size serves.
             float[]? hiresConditioning = null;
@@ -394,6 +433,20 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         };
     }
 
+    /// <summary>SDXL prompts do not go through the A1111 chunker yet, so embeddings named in them are not injected: say so.</summary>
+    private string? SdxlEmbeddingWarning(LoadedModel model, GenerationRequest request)
+    {
+        var (all, _) = _embeddings.Scan();
+        if (all.Count == 0) return null;
+        // Width 0 fits no embedding: every name written lands in WrongWidth, which is the list wanted here.
+        var lookup = _embeddings.Lookup(model.Tokenizer, TextualInversion.ClipL, 0);
+        var chunker = new PromptChunker(model.Tokenizer, embeddings: lookup);
+        chunker.Chunk(request.Prompt);
+        chunker.Chunk(request.NegativePrompt ?? "");
+        return lookup.WrongWidth.Count == 0 ? null
+            : $"Embedding(s) {string.Join(", ", lookup.WrongWidth.Select(n => $"'{n}'"))} are not injected into SDXL prompts yet (SDXL prompts are encoded as written); the names were read as words.";
+    }
+
     /// <summary>
     /// The folder to load for <paramref name="folder"/> with the prompt's LoRAs: itself when none applies, else the merged
     /// variant (merged now on first use, from the cache after). Problems become warnings; the image is made regardless.
@@ -404,11 +457,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var loras = _loras.Resolve(tags, warnings);
         if (loras.Count == 0) return folder;
         var names = string.Join(", ", loras.Select(l => l.Name));
-        if (_registry.FindCheckpoint(folder.Name)?.Layout is not { } layout)
-        {
-            warnings.Add($"Model '{folder.Name}' is a diffusers-ONNX folder without a weight manifest: LoRAs are applied only to single-file checkpoints so far; the image was made without {names}.");
-            return folder;
-        }
+        // A single-file checkpoint merges through its weight manifest; a diffusers-ONNX folder through its graph's names.
+        var layout = _registry.FindCheckpoint(folder.Name)?.Layout;
         var clock = Stopwatch.StartNew();
         try
         {
@@ -416,7 +466,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             _logger.LogInformation("LoRA set {Loras} for {Model} ready in {Duration:F2} s", names, folder.Name, clock.Elapsed.TotalSeconds);
             return variant;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CheckpointException or ModelFolderException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CheckpointException or ModelFolderException or Google.Protobuf.InvalidProtocolBufferException)
         {
             warnings.Add($"LoRA(s) {names} could not be merged into '{folder.Name}' ({ex.Message}); the image was made without them.");
             return folder;

@@ -17,15 +17,23 @@ namespace SdBlazor.Engine.Pipelines;
 /// </remarks>
 internal static class TextConditioning
 {
+    /// <param name="embeddings">Textual inversions the prompts may name; null: none.</param>
+    /// <param name="warnings">Receives what the result's info should tell (embeddings that do not fit this model).</param>
     public static (PromptConditioning Conditional, PromptConditioning? Unconditional) Encode(LoadedModel model, GenerationRequest request,
-        bool guidance, RunOptions runOptions, ILogger logger, CancellationToken cancellationToken)
+        bool guidance, RunOptions runOptions, ILogger logger, CancellationToken cancellationToken,
+        EmbeddingLibrary? embeddings = null, ICollection<string>? warnings = null)
     {
         EmphasisModes.TryParse(request.Emphasis, out var emphasis);
         var options = new PromptOptions(emphasis, request.ClipSkip);
-        var encoder = new PromptEncoder(model.Tokenizer, options, ids =>
-            StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, options.ClipSkip, out _), cancellationToken));
+        var lookup = Embeddings(model, request, guidance, options, embeddings, runOptions, logger, warnings, cancellationToken);
+        var encoder = new PromptEncoder(model.Tokenizer, options, (ids, fixes) =>
+            StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, options.ClipSkip, fixes, out _), cancellationToken),
+            lookup);
         var conditional = encoder.Encode(request.Prompt, request.Steps);
         var unconditional = guidance ? encoder.Encode(request.NegativePrompt ?? "", request.Steps) : null;
+        // The hires pass encodes again: its warning would repeat the first pass's.
+        if (lookup.WrongWidthWarning() is { } wrongWidth && warnings?.Contains(wrongWidth) == false) warnings.Add(wrongWidth);
+        if (lookup.Used.Count > 0) logger.LogInformation("Textual inversion(s) used: {Embeddings}", string.Join(", ", lookup.Used));
 
         var unet = model.UNet;
         if (unet.FixedSequenceLength is { } fixedTokens)
@@ -51,5 +59,42 @@ internal static class TextConditioning
             unconditional = unconditional.PadTo(chunks, empty);
         }
         return (conditional, unconditional);
+    }
+
+    /// <summary>
+    /// The embeddings the prompts can name on this model (by the text encoder's width, known from a run of the empty
+    /// prompt). The edited encoder session that takes vectors is only created when a prompt names an embedding.
+    /// </summary>
+    private static EmbeddingLookup Embeddings(LoadedModel model, GenerationRequest request, bool guidance, PromptOptions options,
+        EmbeddingLibrary? library, RunOptions runOptions, ILogger logger, ICollection<string>? warnings, CancellationToken cancellationToken)
+    {
+        if (library is null) return EmbeddingLookup.Empty;
+        var (all, _) = library.Scan();
+        if (all.Count == 0) return EmbeddingLookup.Empty;
+        var width = model.TextEncoder.KnownHidden ?? StableDiffusionPipeline.RunCancellable(() =>
+        {
+            model.TextEncoder.Encode(model.Tokenizer.Encode(""), runOptions, out var hidden);
+            return hidden;
+        }, cancellationToken);
+        var lookup = library.Lookup(model.Tokenizer, "", width);
+        // A dry run of the chunker tells whether any usable name is written, before the edited session is made.
+        var probe = library.Lookup(model.Tokenizer, "", width);
+        var chunker = new PromptChunker(model.Tokenizer, options.CommaPaddingBacktrack, probe);
+        foreach (var text in PromptSchedule.Schedule(request.Prompt, request.Steps).Concat(guidance ? PromptSchedule.Schedule(request.NegativePrompt ?? "", request.Steps) : []))
+            chunker.Chunk(text.Text, options.Emphasis);
+        if (probe.Used.Count == 0) return lookup;
+        try
+        {
+            var tableWidth = model.TextEncoder.EmbeddingWidth;
+            if (tableWidth != width) throw new NotSupportedException($"its token table is {tableWidth} wide but its output {width}");
+            return lookup;
+        }
+        catch (NotSupportedException ex)
+        {
+            logger.LogWarning("{Model}: embeddings cannot be injected: {Problem}", model.Folder.Name, ex.Message);
+            var warning = $"Embedding(s) {string.Join(", ", probe.Used.Select(n => $"'{n}'"))} cannot be used with the text encoder of {model.Folder.Name} ({ex.Message}); the names were read as words.";
+            if (warnings?.Contains(warning) == false) warnings.Add(warning);
+            return EmbeddingLookup.Empty;
+        }
     }
 }

@@ -22,10 +22,13 @@ public sealed record PromptOptions(
 /// whole chunk batch restored (emphasis "Original"), chunks concatenated along the tokens.
 /// Identical windows are encoded once per request.
 /// </summary>
-/// <param name="encodeWindow">Runs the text encoder on one 77-id window; returns [77 × hidden].</param>
-public sealed class PromptEncoder(ClipTokenizer tokenizer, PromptOptions options, Func<int[], float[]> encodeWindow)
+/// <param name="encodeWindow">Runs the text encoder on one 77-id window, with the embedding vectors that replace some
+/// of its token embeddings (null: none); returns [77 × hidden].</param>
+/// <param name="embeddings">Textual inversions the prompts may name (null: none).</param>
+public sealed class PromptEncoder(ClipTokenizer tokenizer, PromptOptions options, Func<int[], IReadOnlyList<EmbeddingFix>?, float[]> encodeWindow,
+    EmbeddingLookup? embeddings = null)
 {
-    private readonly PromptChunker _chunker = new(tokenizer, options.CommaPaddingBacktrack);
+    private readonly PromptChunker _chunker = new(tokenizer, options.CommaPaddingBacktrack, embeddings);
     private readonly Dictionary<string, float[]> _encoded = [];
 
     public int Hidden { get; private set; }
@@ -46,7 +49,7 @@ public sealed class PromptEncoder(ClipTokenizer tokenizer, PromptOptions options
         for (var i = 0; i < chunkCount; i++)
         {
             var batch = entries.Select(e => i < e.Chunks.Count ? e.Chunks[i] : _chunker.EmptyChunk()).ToList();
-            var z = batch.Select(chunk => (float[])EncodeWindow(chunk.Tokens).Clone()).ToList();
+            var z = batch.Select(chunk => (float[])EncodeWindow(chunk.Tokens, chunk.Fixes).Clone()).ToList();
             if (states is null)
             {
                 window = z[0].Length;
@@ -60,13 +63,14 @@ public sealed class PromptEncoder(ClipTokenizer tokenizer, PromptOptions options
     }
 
     /// <summary>The empty prompt's single chunk, for padding (A1111 <c>cond_stage_model_empty_prompt</c>).</summary>
-    public float[] EmptyChunk() => EncodeWindow(_chunker.EmptyChunk().Tokens);
+    public float[] EmptyChunk() => EncodeWindow(_chunker.EmptyChunk().Tokens, null);
 
-    private float[] EncodeWindow(int[] ids)
+    private float[] EncodeWindow(int[] ids, IReadOnlyList<EmbeddingFix>? fixes)
     {
         var key = string.Join(',', ids);
+        if (fixes is { Count: > 0 }) key += ";" + string.Join(',', fixes.Select(f => $"{f.Position}={f.Name}"));
         if (_encoded.TryGetValue(key, out var cached)) return cached;
-        var states = encodeWindow(ids);
+        var states = encodeWindow(ids, fixes);
         if (states.Length % ids.Length != 0)
             throw new NotSupportedException($"text_encoder: {states.Length} values for {ids.Length} tokens.");
         Hidden = states.Length / ids.Length;

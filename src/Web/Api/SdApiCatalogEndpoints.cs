@@ -31,7 +31,7 @@ public static class SdApiCatalogEndpoints
                 var (loaded, skipped) = embeddings.List();
                 return Results.Json(new EmbeddingsResponse(Items(loaded), Items(skipped)));
             })
-            .WithSummary("Textual-inversion embeddings (none can be loaded yet: files are listed as skipped)")
+            .WithSummary("Textual-inversion embeddings: loaded (fit the resident model) and skipped (another width, or unreadable: pickles are never opened)")
             .Produces<EmbeddingsResponse>();
 
         api.MapGet("/prompt-styles", (PromptStyleStore styles) => Results.Json(styles.List()

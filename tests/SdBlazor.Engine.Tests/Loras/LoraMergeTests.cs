@@ -57,7 +57,7 @@ public sealed class LoraMergeTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>The diffusers [out, rest] weight as stored in a weights.bin, transposed back where the graph keeps it transposed.</summary>
-    private static float[] KeyLayout(string folder, string component, ManifestTensor t)
+    internal static float[] KeyLayout(string folder, string component, ManifestTensor t)
     {
         using var stream = File.OpenRead(Path.Combine(folder, component, "weights.bin"));
         stream.Position = t.Offset;
@@ -116,7 +116,7 @@ public sealed class LoraMergeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(3, warnings.Count);
         Assert.Contains(warnings, w => w.Contains("shapes that do not fit") && w.Contains("attn1_to_k"));
         Assert.Contains(warnings, w => w.Contains("match no weight") && w.Contains("input_blocks_99_1_proj_in"));
-        Assert.Contains(warnings, w => w.Contains("not plain LoRA") && w.Contains("hada_w1_a"));
+        Assert.Contains(warnings, w => w.Contains("not a form SdBlazor merges") && w.Contains("hada_w1_a"));
 
         // The merged weights against W + m·(α/r)·up·down in plain loops (double accumulation).
         var converted = Assert.Single(Directory.GetDirectories(_h.CachePath, "base-*"));
@@ -200,7 +200,7 @@ public sealed class LoraMergeTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task A_lora_on_a_diffusers_folder_model_is_reported_not_applied()
+    public async Task A_lora_on_a_folder_model_whose_graph_names_no_such_module_is_reported()
     {
         var lora = Path.Combine(_h.ModelsPath, "Lora", "x.safetensors");
         WriteLora(lora, [new Module("lora_unet_conv_in", "unet", "", new TestTensor("lora_unet_conv_in.lora_down.weight", "F32", [Rank, 4, 3, 3], RandomValues(Rank * 36, 1)),
@@ -208,6 +208,8 @@ public sealed class LoraMergeTests(ITestOutputHelper output) : IDisposable
         var folderModel = _h.Engine.Engine.ListModels().First(m => m.FileName is null && m.Error is null).Name;
         using var result = await _h.Engine.Engine.GenerateAsync(Request("a cat <lora:x:1>") with { Model = folderModel }, null, CancellationToken.None);
         Assert.Single(result.Images);
-        Assert.Contains("without a weight manifest", Assert.Single(result.Parameters.Warnings));
+        // The tiny test graph is built by hand without diffusers' module names (OnnxFolderLoraTests has the folder that has them).
+        var warning = Assert.Single(result.Parameters.Warnings);
+        Assert.True(warning.Contains("carry no diffusers/transformers module names") || warning.Contains($"match no weight of {folderModel}"), warning);
     }
 }

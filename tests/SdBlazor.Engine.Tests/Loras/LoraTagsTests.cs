@@ -34,12 +34,12 @@ public sealed class LoraTagsTests
     {
         var (text, tags, warnings) = Extract("x <hypernet:h:1> <lora:a:abc> <lora: :1> <lora:big:50> <not a tag> <b>");
         Assert.Equal("x     <not a tag> <b>", text);
-        Assert.Equal([new LoraTag("a", 1f, 1f), new LoraTag("big", 10f, 10f)], tags);
+        Assert.Equal([new LoraTag("a", 1f, 1f), new LoraTag("big", 50f, 50f)], tags);
         Assert.Equal(4, warnings.Count);
         Assert.Contains(warnings, w => w.Contains("hypernet"));
         Assert.Contains(warnings, w => w.Contains("'abc' is not a number"));
         Assert.Contains(warnings, w => w.Contains("names no LoRA"));
-        Assert.Contains(warnings, w => w.Contains("clamped"));
+        Assert.Contains(warnings, w => w.Contains("multiplier 50 is outside ±10; applied as written"));
     }
 
     [Fact]

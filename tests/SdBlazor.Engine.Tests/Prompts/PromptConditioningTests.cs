@@ -106,7 +106,7 @@ public sealed class PromptConditioningTests : IDisposable
         var prompt = string.Join(", ", Enumerable.Repeat("red cat", 40));
         var chunked = new PromptChunker(Tokenizer).Chunk(prompt);
         Assert.True(chunked.Chunks.Count >= 2);
-        var encoder = new PromptEncoder(Tokenizer, PromptOptions.Default, ids => Raw(ids));
+        var encoder = new PromptEncoder(Tokenizer, PromptOptions.Default, (ids, _) => Raw(ids));
         var conditioning = encoder.Encode(prompt, 20);
         Assert.Equal(77 * chunked.Chunks.Count, conditioning.Tokens);
         var expected = chunked.Chunks.SelectMany(c => Raw(c.Tokens)).ToArray();

@@ -53,6 +53,13 @@ public sealed class LoraApiTests
         // "warnings" is not an A1111 key: it is only there when something was ignored.
         Assert.False(lora.Info.TryGetProperty("warnings", out _));
         Assert.Contains("LoRA 'missing' not found", Assert.Single(unknown.Info.GetProperty("warnings").EnumerateArray()).GetString());
+        // Past ±10 the weight is applied as written (A1111 takes any float), with a warning: not clamped to 10.
+        var ten = await Txt2Img("a cat <lora:x:10>");
+        var twelve = await Txt2Img("a cat <lora:x:12>");
+        Assert.Equal(HttpStatusCode.OK, twelve.Status);
+        Assert.NotEqual(Pixels(ten.Images[0]), Pixels(twelve.Images[0]));
+        Assert.Contains("multiplier 12 is outside ±10; applied as written", Assert.Single(twelve.Info.GetProperty("warnings").EnumerateArray()).GetString());
+        Assert.False(ten.Info.TryGetProperty("warnings", out _));
         // As in A1111, the infotext keeps the tag.
         Assert.Equal("a cat <lora:x:1>", lora.Info.GetProperty("prompt").GetString());
     }

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
-using SdBlazor.Engine;
+using SdBlazor.Engine.Pipelines;
+using SdBlazor.Engine.Prompts;
 
 namespace SdBlazor.Web.Api.Extras;
 
@@ -7,37 +7,29 @@ namespace SdBlazor.Web.Api.Extras;
 public sealed record EmbeddingInfo(int? Step, string? SdCheckpoint, string? SdCheckpointName, long Shape, long Vectors);
 
 /// <summary>
-/// Textual-inversion files in the <c>embeddings</c> folder inside the models folder. Injecting them into prompts needs
-/// the weight layer that is not built yet, so none is "loaded": every readable <c>.safetensors</c> embedding is listed
-/// under "skipped" with its shape, as A1111 lists embeddings it cannot use with the current model. Pickle files
-/// (<c>.pt</c>, <c>.bin</c>) are never opened.
+/// The engine's textual inversions as A1111's <c>/sdapi/v1/embeddings</c> lists them: "loaded" are those the resident
+/// model can use, "skipped" those of another width (A1111's <c>skipped_embeddings</c>). Files that cannot be read —
+/// pickles (never opened), damaged or hostile files — are listed under "skipped" too, with shape and vectors 0, so a
+/// client sees every file of the folder. Before any model has encoded a prompt the width is unknown and every readable
+/// embedding is "loaded" (a prompt naming one of the wrong width gets a warning then).
 /// </summary>
-public sealed class EmbeddingCatalog(IOptions<EngineOptions> engine)
+public sealed class EmbeddingCatalog(GenerationEngine engine)
 {
-    public const string FolderName = "embeddings";
-    public const int MaxFiles = 5000;
-
-    public string Folder => Path.Combine(engine.Value.ResolveModelsPath(), FolderName);
+    public string Folder => engine.Embeddings.Folder;
 
     public (IReadOnlyDictionary<string, EmbeddingInfo> Loaded, IReadOnlyDictionary<string, EmbeddingInfo> Skipped) List()
     {
+        var (embeddings, problems) = engine.Embeddings.Scan();
+        var resident = engine.ResidentEmbeddingWidth;
+        var loaded = new SortedDictionary<string, EmbeddingInfo>(StringComparer.OrdinalIgnoreCase);
         var skipped = new SortedDictionary<string, EmbeddingInfo>(StringComparer.OrdinalIgnoreCase);
-        if (Directory.Exists(Folder))
+        foreach (var embedding in embeddings)
         {
-            var options = new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 8, IgnoreInaccessible = true, MatchCasing = MatchCasing.CaseInsensitive };
-            foreach (var file in Directory.EnumerateFiles(Folder, "*.safetensors", options).Take(MaxFiles))
-            {
-                var metadata = SafetensorsMetadata.Read(file, out var shapes);
-                if (metadata is null) continue;
-                // A1111's format: "emb_params" [vectors, width]; SDXL: "clip_l" and "clip_g" (listed by clip_g's width, as A1111 does).
-                var tensor = shapes.GetValueOrDefault("emb_params") ?? shapes.GetValueOrDefault("clip_g") ?? shapes.Values.FirstOrDefault();
-                if (tensor is null) continue;
-                var (vectors, width) = tensor.Length >= 2 ? (tensor[0], tensor[^1]) : (1L, tensor.Length == 1 ? tensor[0] : 0L);
-                int? step = metadata.TryGetValue("step", out var s) && int.TryParse(s, out var parsed) ? parsed : null;
-                skipped[Path.GetFileNameWithoutExtension(file)] = new EmbeddingInfo(step, metadata.GetValueOrDefault("sd_checkpoint"),
-                    metadata.GetValueOrDefault("sd_checkpoint_name"), width, vectors);
-            }
+            var info = new EmbeddingInfo(embedding.Step, embedding.SdCheckpoint, embedding.SdCheckpointName, embedding.Shape, embedding.Vectors);
+            var fits = resident is not { } r || (embedding.IsSdxl == r.Sdxl && embedding.Shape == r.Width);
+            (fits ? loaded : skipped)[embedding.Name] = info;
         }
-        return (new Dictionary<string, EmbeddingInfo>(), skipped);
+        foreach (var name in problems.Keys) skipped.TryAdd(name, new EmbeddingInfo(null, null, null, 0, 0));
+        return (loaded, skipped);
     }
 }
