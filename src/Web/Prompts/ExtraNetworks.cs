@@ -108,7 +108,7 @@ public sealed class ExtraNetworks(LoraCatalog loras, EmbeddingCatalog embeddings
         var files = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (!Directory.Exists(embeddings.Folder)) return files;
         var options = new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 8, IgnoreInaccessible = true, MatchCasing = MatchCasing.CaseInsensitive };
-        foreach (var file in Directory.EnumerateFiles(embeddings.Folder, "*.safetensors", options).Take(EmbeddingCatalog.MaxFiles))
+        foreach (var file in Directory.EnumerateFiles(embeddings.Folder, "*.safetensors", options).Take(SdBlazor.Engine.Prompts.EmbeddingLibrary.MaxFiles))
             files.TryAdd(Path.GetFileNameWithoutExtension(file), file);
         return files;
     }
