@@ -14,18 +14,21 @@ namespace SdBlazor.Web.Tests.Browser;
 /// </summary>
 public sealed class GalleryUpscaleBrowserTests
 {
-    // Every value the panel's state attribute takes, and whether a progress bar was on screen while it ran.
+    // Every value the panel's state attribute takes and every progress bar added, from the mutation records themselves:
+    // two render batches applied in one task reach an observer together, so reading the DOM would miss the first.
     private const string WatchStates = """
         () => {
             window.upscaleStates = [];
-            new MutationObserver(() => {
-                const panel = document.querySelector("[data-testid=upscale-panel]");
-                if (!panel) return;
-                const state = panel.getAttribute("data-upscale-state");
-                const bar = panel.querySelector("[role=progressbar]") ? "+bar" : "";
-                const entry = state + bar;
-                if (window.upscaleStates.at(-1) !== entry) window.upscaleStates.push(entry);
-            }).observe(document.body, { subtree: true, childList: true, attributes: true });
+            new MutationObserver(records => {
+                for (const r of records) {
+                    if (r.type === "attributes" && r.attributeName === "data-upscale-state") {
+                        window.upscaleStates.push(r.oldValue + "->" + r.target.getAttribute("data-upscale-state"));
+                    }
+                    for (const node of r.addedNodes ?? []) {
+                        if (node.nodeType === 1 && (node.matches("[role=progressbar]") || node.querySelector("[role=progressbar]"))) window.upscaleStates.push("bar");
+                    }
+                }
+            }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeOldValue: true, attributeFilter: ["data-upscale-state"] });
         }
         """;
 
@@ -56,8 +59,9 @@ public sealed class GalleryUpscaleBrowserTests
         var done = page.GetByText("Upscaled to 192×144 and added to the gallery.");
         await Assertions.Expect(done).ToBeVisibleAsync(new() { Timeout = 60_000 });
         var states = await page.EvaluateAsync<string[]>("() => window.upscaleStates");
-        Assert.Contains("running+bar", states);
-        Assert.Equal("done", states[^1]);
+        Assert.Contains("idle->running", states);
+        Assert.Contains("bar", states);
+        Assert.Equal("running->done", states[^1]);
 
         var child = Assert.Single(index.Children(parent.Id, SdBlazor.Web.Sharing.AccountScope.Everything));
         Assert.Equal((192, 144, parent.Key), (child.Width, child.Height, child.ParentId));

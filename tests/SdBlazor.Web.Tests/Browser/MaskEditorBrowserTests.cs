@@ -107,6 +107,35 @@ public sealed class MaskEditorBrowserTests(ITestOutputHelper output)
         browser.AssertNoProblems();
     }
 
+    [Fact]
+    public async Task On_a_phone_a_finger_paints_and_the_editor_fits_the_screen()
+    {
+        await using var browser = await BrowserApp.StartAsync();
+        await using var phone = await browser.Browser.NewContextAsync(new()
+        {
+            ViewportSize = new() { Width = 390, Height = 844 }, HasTouch = true, IsMobile = true, DeviceScaleFactor = 3,
+        });
+        var page = await phone.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
+        var problems = new List<string>();
+        page.PageError += (_, error) => problems.Add(error);
+        await page.GotoAsync(browser.Address + "/");
+        await page.Locator("[data-interactive='true']").WaitForAsync();
+
+        await page.GetByLabel("Init image", new() { Exact = true }).SetInputFilesAsync(new FilePayload { Name = "pattern.png", MimeType = "image/png", Buffer = Pattern() });
+        await page.GetByLabel("Inpaint", new() { Exact = true }).CheckAsync();
+        var editor = page.GetByTestId("mask-editor");
+        await Assertions.Expect(editor).ToHaveAttributeAsync("data-mask-ready", "true");
+        var canvas = page.GetByLabel("Mask: paint the area to repaint");
+        await canvas.ScrollIntoViewIfNeededAsync();
+        var box = (await canvas.BoundingBoxAsync())!;
+        Assert.True(box.X >= 0 && box.X + box.Width <= 390, $"the mask canvas spans {box.X}–{box.X + box.Width} px on a 390 px screen");
+
+        await page.Touchscreen.TapAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
+        await Assertions.Expect(editor).ToHaveAttributeAsync("data-mask-painted", "true");
+        Assert.Empty(problems);
+    }
+
     private static int Diff(Rgb24 a, Rgb24 b) => Math.Max(Math.Abs(a.R - b.R), Math.Max(Math.Abs(a.G - b.G), Math.Abs(a.B - b.B)));
 
     /// <summary>Checks of 8 px in two colours: any repaint shows.</summary>
