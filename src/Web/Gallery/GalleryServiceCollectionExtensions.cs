@@ -22,6 +22,7 @@ public static class GalleryServiceCollectionExtensions
         services.AddSingleton<Generation.IGenerationOutputStore, GalleryOutputStore>();
         services.AddSingleton<GalleryMaintenance>();
         services.AddSingleton<GalleryPrefill>();
+        services.AddSingleton<GalleryUpscaler>();
         services.AddHostedService<GalleryStartup>();
         return services;
     }

@@ -140,9 +140,14 @@ public sealed class GenerateFormTests
         upload.UploadFiles(InputFileContent.CreateFromText("not an image", "notes.png"));
         Assert.Contains("notes.png is not a PNG, JPEG or WebP image.", form.Markup);
 
-        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        // A PNG signature alone is not enough any more: the file is decoded when chosen (issue 33's drop zone).
+        byte[] truncated = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        upload.UploadFiles(InputFileContent.CreateFromBinary(truncated, "cut.png"));
+        form.WaitForAssertion(() => Assert.Contains("cut.png: The init image could not be read", form.Markup));
+
+        var png = SdBlazor.Web.Tests.Browser.MaskEditorBrowserTests.Pattern(16);
         upload.UploadFiles(InputFileContent.CreateFromBinary(png, "start.png"));
-        form.WaitForAssertion(() => Assert.Contains("start.png", form.Markup));
+        form.WaitForAssertion(() => Assert.Contains("16×16 px", form.Markup));
         await ClickGenerateAsync(form);
         Assert.Equal(png, Assert.Single(submitted).InitImage);
         Assert.Equal(0.75, submitted[0].Strength);

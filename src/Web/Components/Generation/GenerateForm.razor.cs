@@ -16,7 +16,7 @@ public partial class GenerateForm
 {
     private IReadOnlyList<string> _errors = [];
     private bool _showSummary;
-    private string? _uploadError;
+    private InpaintPanel? _inpaint;
     private ModelDescriptor? _appliedDefaults;
 
     [Parameter] public GenerateFormModel Model { get; set; } = new();
@@ -101,39 +101,6 @@ public partial class GenerateForm
         Recheck();
     }
 
-    private async Task OnInitImageChosen(InputFileChangeEventArgs e)
-    {
-        _uploadError = null;
-        var file = e.File;
-        if (file.Size > GenerationLimits.MaxInitImageBytes)
-        {
-            _uploadError = $"{file.Name} is {file.Size / 1024.0 / 1024:0.0} MB; init images may be at most {GenerationLimits.MaxInitImageBytes / 1024 / 1024} MB.";
-            return;
-        }
-        // Streamed over the circuit in chunks (InputFile), so the 32 KB message limit does not apply.
-        using var buffer = new MemoryStream();
-        await using (var stream = file.OpenReadStream(GenerationLimits.MaxInitImageBytes))
-            await stream.CopyToAsync(buffer);
-        var bytes = buffer.ToArray();
-        if (ImageFormatSniffer.Detect(bytes) is null)
-        {
-            _uploadError = $"{file.Name} is not a PNG, JPEG or WebP image.";
-            return;
-        }
-        Model.InitImage = bytes;
-        Model.InitImageName = file.Name;
-        Model.ParentImageId = null;
-        Recheck();
-    }
-
-    private void ClearInitImage()
-    {
-        Model.InitImage = null;
-        Model.InitImageName = null;
-        Model.ParentImageId = null;
-        Recheck();
-    }
-
     private async Task OnKeyDown(KeyboardEventArgs e)
     {
         if (e is { CtrlKey: true, Key: "Enter" }) await SubmitAsync();
@@ -141,6 +108,8 @@ public partial class GenerateForm
 
     private async Task SubmitAsync()
     {
+        if (_inpaint is not null && Model.InitImage is not null) await _inpaint.TakeMaskAsync();
+        else Model.Mask = null;
         Recheck();
         _showSummary = _errors.Count > 0;
         if (_errors.Count > 0) return;

@@ -10,7 +10,7 @@ public enum SeedMode
 }
 
 /// <summary>What the Generate form edits; turned into a <see cref="GenerationRequest"/> on submit.</summary>
-public sealed class GenerateFormModel
+public sealed partial class GenerateFormModel
 {
     public string Prompt { get; set; } = "";
     public string NegativePrompt { get; set; } = "";
@@ -102,7 +102,7 @@ public sealed class GenerateFormModel
     }
 
     /// <param name="lastSeed">The resolved seed of the last finished job (for "reuse last").</param>
-    public GenerationRequest ToRequest(long? lastSeed) => WithImageTools(new()
+    public GenerationRequest ToRequest(long? lastSeed) => WithInpainting(WithImageTools(new()
     {
         Prompt = Prompt ?? "",
         NegativePrompt = NegativePrompt ?? "",
@@ -125,7 +125,7 @@ public sealed class GenerateFormModel
         Strength = Strength,
         ClipSkip = ClipSkip,
         Emphasis = Emphasis,
-    });
+    }));
 
     private GenerationRequest WithImageTools(GenerationRequest request)
     {
