@@ -38,4 +38,22 @@ public sealed class GenerateFormModelTests
         Assert.Equal("kept", request.Model);
         Assert.Null(request.InitImage);
     }
+
+    [Fact]
+    public void A_painted_mask_goes_out_with_the_inpaint_fields_and_only_masked()
+    {
+        var form = new GenerateFormModel
+        {
+            Prompt = "x", InitImage = [1, 2, 3], InpaintEnabled = true, Mask = [4, 5], MaskBlur = 7, InpaintingFill = 2,
+            InpaintingMaskInvert = true, InpaintFullRes = true, InpaintFullResPadding = 48,
+        };
+
+        var request = form.ToRequest(null);
+
+        Assert.Equal([4, 5], request.Mask);
+        Assert.Equal((7, 2, true, true, 48), (request.MaskBlur, request.InpaintingFill, request.InpaintingMaskInvert, request.InpaintFullRes, request.InpaintFullResPadding));
+        // The switch off: plain img2img, whatever was painted before.
+        form.InpaintEnabled = false;
+        Assert.Null(form.ToRequest(null).Mask);
+    }
 }

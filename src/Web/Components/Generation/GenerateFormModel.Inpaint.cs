@@ -19,9 +19,14 @@ public sealed partial class GenerateFormModel
     /// <summary>A1111's "Mask mode": false "Inpaint masked", true "Inpaint not masked".</summary>
     public bool InpaintingMaskInvert { get; set; }
 
-    // inpaint_full_res ("Only masked") goes here once GenerationRequest has the field (issue 32, engine side).
+    /// <summary>A1111's "Inpaint area": false "Whole picture", true "Only masked" (inpaint_full_res).</summary>
+    public bool InpaintFullRes { get; set; }
+
+    public int InpaintFullResPadding { get; set; } = 32;
+
     private GenerationRequest WithInpainting(GenerationRequest request) =>
         !InpaintEnabled || InitImage is null || Mask is null
             ? request
-            : request with { Mask = Mask, MaskBlur = MaskBlur, InpaintingFill = InpaintingFill, InpaintingMaskInvert = InpaintingMaskInvert };
+            : request with { Mask = Mask, MaskBlur = MaskBlur, InpaintingFill = InpaintingFill, InpaintingMaskInvert = InpaintingMaskInvert,
+                InpaintFullRes = InpaintFullRes, InpaintFullResPadding = InpaintFullResPadding };
 }

@@ -27,7 +27,9 @@ export function attach(dotnet) {
         const file = e.dataTransfer.files[0];
         if (file) take(file, e);
     };
+    // While the img2img drop zone is on the page a pasted image is its init image (the zone offers the settings too).
     const onPaste = e => {
+        if (e.defaultPrevented || document.querySelector("[data-drop-zone]")) return;
         const file = Array.from(e.clipboardData?.files ?? []).find(f => f.type.startsWith("image/"));
         if (file) take(file, e);
     };
