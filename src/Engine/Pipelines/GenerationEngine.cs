@@ -160,16 +160,16 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
         PromptConditioning conditional;
         PromptConditioning? unconditional;
-        AddedConditioning? added = null;
+        SdxlConditioning? sdxl = null;
         if (model.IsSdxl)
         {
-            // SDXL prompts are encoded as written (no A1111 weighting, editing or 75-token chunks yet).
-            var sdxl = new StableDiffusionXLPipeline(model).EncodePrompts(encoded.Prompt, encoded.NegativePrompt, guidance, validated.Width, validated.Height, runOptions, cancellationToken);
-            conditional = new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, sdxl.Conditional)]);
-            unconditional = sdxl.Unconditional is { } u ? new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, u)]) : null;
-            added = sdxl.Added;
+            if (request.ClipSkip > 1) warnings.Add($"Clip skip {request.ClipSkip} does not apply to SDXL models (they are conditioned on both encoders' penultimate layers, as in A1111).");
+            sdxl = new StableDiffusionXLPipeline(model).Encode(encoded.Prompt, encoded.NegativePrompt, request.Steps, TextConditioning.Options(request),
+                guidance, validated.Width, validated.Height, runOptions, _logger, cancellationToken);
+            (conditional, unconditional) = (sdxl.Conditional, sdxl.Unconditional);
         }
         else (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken);
+        var added = sdxl?.Added;
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -195,6 +195,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
 
         var pipeline = new StableDiffusionPipeline(model);
         HiresFix? hires = null;
+        AddedConditioning? hrAdded = null;
         if (validated.Hires is { } hiresPlan)
         {
             // The second pass's own prompts, encoded only when they differ.
@@ -202,12 +203,22 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             var hrPrompt = string.IsNullOrEmpty(request.HrPrompt) ? promptText : LoraTags.Extract(request.HrPrompt, []).Text;
             var hrNegative = string.IsNullOrEmpty(request.HrNegativePrompt) ? negativeText : LoraTags.Extract(request.HrNegativePrompt, []).Text;
             var samePrompts = hrPrompt == promptText && hrNegative == negativeText;
-            // SDXL's second pass keeps the first pass's conditioning (its own prompt encoder has no hires prompts yet).
-            if (model.IsSdxl && !samePrompts) warnings.Add("Hires prompts are not used with SDXL models yet: the second pass used the first pass's prompts.");
-            var (hrConditional, hrUnconditional) = samePrompts || model.IsSdxl
+            var hrRequest = encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative };
+            PromptConditioning hrConditional;
+            PromptConditioning? hrUnconditional;
+            if (sdxl is not null)
+            {
+                // A1111's calculate_hr_conds: the second pass is conditioned at its own size (original = target = hires size).
+                var hr = samePrompts
+                    ? sdxl.AtSize(hiresPlan.Width, hiresPlan.Height)
+                    : new StableDiffusionXLPipeline(model).Encode(hrPrompt, hrNegative, request.Steps, TextConditioning.Options(request), guidance,
+                        hiresPlan.Width, hiresPlan.Height, runOptions, _logger, cancellationToken);
+                (hrConditional, hrUnconditional, hrAdded) = (hr.Conditional, hr.Unconditional, hr.Added);
+            }
+            else (hrConditional, hrUnconditional) = samePrompts
                 ? (conditional, unconditional)
-                : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken);
-            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional);
+                : TextConditioning.Encode(model, hrRequest, guidance, runOptions, _logger, cancellationToken);
+            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional, hrAdded);
         }
         var images = new List<GeneratedImage>();
         try
@@ -427,7 +438,12 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         RunOptions runOptions, CancellationToken cancellationToken)
     {
         if (model.IsSdxl)
-            return new StableDiffusionXLPipeline(model).EncodePrompts(prompt, negativePrompt, guidance, width, height, runOptions, cancellationToken);
+        {
+            var sdxl = new StableDiffusionXLPipeline(model).Encode(prompt, negativePrompt, 1, PromptOptions.Default, guidance, width, height,
+                runOptions, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancellationToken);
+            return new PromptEmbeddings(sdxl.Conditional.Schedule[0].States, sdxl.Unconditional?.Schedule[0].States, sdxl.Conditional.Tokens,
+                sdxl.Conditional.Hidden, sdxl.Added);
+        }
         var conditional = EncodePrompt(model, prompt, runOptions, cancellationToken, out var hidden);
         var unconditional = guidance ? EncodePrompt(model, negativePrompt ?? "", runOptions, cancellationToken, out _) : null;
         return new PromptEmbeddings(conditional, unconditional, ClipTokenizer.ContextLength, hidden, null);

@@ -16,7 +16,7 @@ namespace SdBlazor.Engine.Pipelines;
 /// pass that is the pipeline's own img2img over those latents, with the image's seed drawing fresh noise at the new size.
 /// </summary>
 internal sealed class HiresFix(LoadedModel model, ValidatedRequest request, HiresPlan plan, IImageUpscaler? upscaler,
-    Prompts.PromptConditioning conditional, Prompts.PromptConditioning? unconditional)
+    Prompts.PromptConditioning conditional, Prompts.PromptConditioning? unconditional, AddedConditioning? added)
 {
     public IReadOnlyList<GeneratedImage>? Run(StableDiffusionPipeline pipeline, BatchJob job, IStepProgressSink? progress, Func<bool>? skip,
         RunOptions runOptions, Stopwatch started, CancellationToken cancellationToken)
@@ -48,6 +48,7 @@ internal sealed class HiresFix(LoadedModel model, ValidatedRequest request, Hire
             UnconditionalSchedule = unconditional,
             InitLatentsMoments = moments,
             InitLatentsChannels = channels,
+            Added = added,
         };
         cancellationToken.ThrowIfCancellationRequested();
         var latents = pipeline.Denoise(second, secondJob, progress, skip, runOptions, started, cancellationToken);

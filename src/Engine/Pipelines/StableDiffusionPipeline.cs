@@ -78,8 +78,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             else
             {
                 unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, job.Hidden, job.Added?.PooledWidth ?? 0);
-                // SDXL's pooled embeddings and time ids are the same every step; FillIfChanged uploads them with the hidden states.
-                job.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
+                // SDXL's pooled embeddings and time ids change only with the scheduled prompt; FillIfChanged uploads them with the hidden states.
                 conditioning.FillIfChanged(unet, 0);
             }
 

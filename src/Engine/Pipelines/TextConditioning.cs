@@ -20,13 +20,24 @@ internal static class TextConditioning
     public static (PromptConditioning Conditional, PromptConditioning? Unconditional) Encode(LoadedModel model, GenerationRequest request,
         bool guidance, RunOptions runOptions, ILogger logger, CancellationToken cancellationToken)
     {
-        EmphasisModes.TryParse(request.Emphasis, out var emphasis);
-        var options = new PromptOptions(emphasis, request.ClipSkip);
+        var options = Options(request);
         var encoder = new PromptEncoder(model.Tokenizer, options, ids =>
             StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, options.ClipSkip, out _), cancellationToken));
         var conditional = encoder.Encode(request.Prompt, request.Steps);
         var unconditional = guidance ? encoder.Encode(request.NegativePrompt ?? "", request.Steps) : null;
+        return Fit(model, conditional, unconditional, encoder.EmptyChunk, logger);
+    }
 
+    public static PromptOptions Options(GenerationRequest request)
+    {
+        EmphasisModes.TryParse(request.Emphasis, out var emphasis);
+        return new PromptOptions(emphasis, request.ClipSkip);
+    }
+
+    /// <summary>Fits both conditionings to the UNet's token axis; <paramref name="emptyChunk"/> is the empty prompt's [77 × hidden] encoding.</summary>
+    public static (PromptConditioning Conditional, PromptConditioning? Unconditional) Fit(LoadedModel model, PromptConditioning conditional,
+        PromptConditioning? unconditional, Func<float[]> emptyChunk, ILogger logger)
+    {
         var unet = model.UNet;
         if (unet.FixedSequenceLength is { } fixedTokens)
         {
@@ -38,14 +49,14 @@ internal static class TextConditioning
             unconditional = unconditional?.Truncate(chunks);
             if (conditional.Chunks < chunks || unconditional?.Chunks < chunks)
             {
-                var empty = encoder.EmptyChunk();
+                var empty = emptyChunk();
                 conditional = conditional.PadTo(chunks, empty);
                 unconditional = unconditional?.PadTo(chunks, empty);
             }
         }
         else if (unconditional is not null && unconditional.Chunks != conditional.Chunks && (unet.FixesShapes || unet.FixedBatch is not null))
         {
-            var empty = encoder.EmptyChunk();
+            var empty = emptyChunk();
             var chunks = Math.Max(conditional.Chunks, unconditional.Chunks);
             conditional = conditional.PadTo(chunks, empty);
             unconditional = unconditional.PadTo(chunks, empty);
