@@ -27,7 +27,9 @@ public sealed record BenchOptions(
     string? CheckpointCachePath = null,
     bool PeakRss = false,
     int Batch = 1,
-    bool Img2Img = false)
+    bool Img2Img = false,
+    double Cfg = 7.5,
+    int? RunSteps = null)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
@@ -35,7 +37,7 @@ public sealed record BenchOptions(
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
                               [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
                               [--import-checkpoint FILE.safetensors [--checkpoint-cache DIR]]
-                              [--peak-rss [--batch N] [--img2img]]
+                              [--peak-rss [--batch N] [--img2img] [--cfg X] [--run-steps N]]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
@@ -44,7 +46,9 @@ public sealed record BenchOptions(
           --import-checkpoint: first use (header, detection, conversion to the diffusers-ONNX cache) of a single-file
                            checkpoint with the shipped graph sets, then a second use from the cache: time and peak RSS
           --peak-rss:      with --model, one 2-step generation at --size and --batch (txt2img, or img2img): RSS after
-                           loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve)
+                           loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve);
+                           --run-steps N (1 or more) and --cfg X instead: N steps at CFG X, with the load time, each
+                           step's time and the image time on a second line (few-step models at CFG 1, SDXL sizes)
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -68,6 +72,8 @@ public sealed record BenchOptions(
                 case "--repeats" when int.TryParse(value, out n) && n > 0: o = o with { Repeats = n }; break;
                 case "--size" when int.TryParse(value, out n) && n >= 64 && n % 8 == 0: o = o with { Size = n }; break;
                 case "--batch" when int.TryParse(value, out n) && n is >= 1 and <= 8: o = o with { Batch = n }; break;
+                case "--run-steps" when int.TryParse(value, out n) && n >= 1: o = o with { RunSteps = n }; break;
+                case "--cfg" when double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var cfg) && cfg is >= 1 and <= 30: o = o with { Cfg = cfg }; break;
                 case "--bare-runs" when int.TryParse(value, out n) && n > 0: o = o with { BareRuns = n }; break;
                 case "--memory-pattern" when OnOff(value) is { } on: o = o with { MemoryPattern = on }; break;
                 case "--previews" when OnOff(value) is { } on: o = o with { Previews = on }; break;

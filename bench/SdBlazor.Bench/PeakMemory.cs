@@ -38,7 +38,9 @@ public static class PeakMemory
         using var engine = new GenerationEngine(registry, sessions, engineOptions, NullLogger<GenerationEngine>.Instance);
         using var memory = new MemoryProbe();
 
+        var load = Stopwatch.StartNew();
         await engine.PreloadAsync(folder.Name);
+        load.Stop();
         byte[]? init = null;
         if (options.Img2Img)
         {
@@ -51,11 +53,13 @@ public static class PeakMemory
         var loaded = MemoryProbe.CurrentRssBytes();
         memory.ResetPeaks();
         var clock = Stopwatch.StartNew();
+        var timer = new StepTimer(null);
+        var steps = options.RunSteps ?? (options.SaveImagePath is null ? 2 : options.Steps);
         using (var result = await engine.GenerateAsync(new GenerationRequest
         {
-            Model = folder.Name, Prompt = "a red circle on a blue background, center", Steps = options.SaveImagePath is null ? 2 : options.Steps, CfgScale = 7.5, Seed = 1,
+            Model = folder.Name, Prompt = "a red circle on a blue background, center", Steps = steps, CfgScale = options.Cfg, Seed = 1,
             Width = size, Height = size, BatchSize = options.Batch, InitImage = init, Strength = 1,
-        }, null, CancellationToken.None))
+        }, timer, CancellationToken.None))
         {
             // To compare two exports of the same weights (matmul vs fused attention) pixel by pixel.
             if (options.SaveImagePath is { } path) await result.Images[0].Image.SaveAsPngAsync(path);
@@ -63,5 +67,12 @@ public static class PeakMemory
         var peak = MemoryProbe.PeakRssBytes();
         // One parseable line: model size batch img2img loadedRSS peakRSS seconds.
         Console.WriteLine($"peak-rss {folder.Name} {size} {options.Batch} {(options.Img2Img ? "img2img" : "txt2img")} {loaded} {peak} {clock.Elapsed.TotalSeconds:F1}");
+        if (options.RunSteps is not null)
+        {
+            // The first callback includes prompt encoding and the first (cold-shape) step; later steps are warm.
+            Console.WriteLine($"   {steps} step(s) at CFG {options.Cfg:0.##}: model load {load.Elapsed.TotalSeconds:F1} s, prompt + first step {timer.FirstCallbackMilliseconds / 1000:F2} s, "
+                + $"later steps {string.Join(" / ", timer.Steps.Select(t => $"{t / 1000:F2}"))} s (median {timer.MedianStepMilliseconds() / 1000:F2} s), "
+                + $"image {clock.Elapsed.TotalSeconds:F1} s, RSS loaded {MemoryProbe.GiB(loaded)}, peak {MemoryProbe.GiB(peak)}");
+        }
     }
 }

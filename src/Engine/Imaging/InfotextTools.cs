@@ -39,6 +39,12 @@ internal static partial class InfotextTools
     {
         if (p.MaskBlur is { } blur) yield return new("Mask blur", Invariant(blur));
         if (p.NoiseMultiplier is { } multiplier && multiplier != 1) yield return new("Noise multiplier", Invariant(multiplier));
+        // A1111's apply_refiner adds both when the refiner took over.
+        if (!string.IsNullOrEmpty(p.Refiner))
+        {
+            yield return new("Refiner", p.Refiner);
+            if (p.RefinerSwitchAt is { } at) yield return new("Refiner switch at", Invariant(at));
+        }
     }
 
     public static ImageParameters Read(InfotextData data, ImageParameters p)
@@ -76,6 +82,8 @@ internal static partial class InfotextTools
             Hires = hires,
             MaskBlur = int.TryParse(data.Get("Mask blur"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var blur) ? blur : null,
             NoiseMultiplier = ParseDouble(data.Get("Noise multiplier")),
+            Refiner = data.Get("Refiner"),
+            RefinerSwitchAt = ParseDouble(data.Get("Refiner switch at")),
         };
     }
 

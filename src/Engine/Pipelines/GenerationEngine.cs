@@ -100,6 +100,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         CancellationToken cancellationToken, Func<bool>? skipImage = null, int imagesPerUNetBatch = 0)
     {
         await PrepareCheckpointAsync(string.IsNullOrWhiteSpace(request?.Model) ? _registry.DefaultModel : request.Model, progress, cancellationToken).ConfigureAwait(false);
+        if (request?.RefinerCheckpoint is { Length: > 0 } refiner && !refiner.Trim().Equals("None", StringComparison.OrdinalIgnoreCase))
+            await PrepareCheckpointAsync(refiner.Trim(), progress, cancellationToken).ConfigureAwait(false);
         var validated = _validator.Validate(request!);
         try
         {
@@ -141,7 +143,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var (negativeText, negativeTags) = LoraTags.Extract(request.NegativePrompt, warnings);
         if (negativeTags.Count > 0)
             warnings.Add($"LoRA tags in the negative prompt ({string.Join(", ", negativeTags.Select(t => t.Name))}) were removed from it and not applied.");
-        var model = GetOrLoad(WithLoras(validated.Model, tags, warnings, cancellationToken));
+        var baseFolder = WithLoras(validated.Model, tags, warnings, cancellationToken);
+        var model = GetOrLoad(baseFolder);
         var sha256 = _registry.Sha256(validated.Model);
         foreach (var warning in warnings) _logger.LogWarning("{Model}: {Warning}", validated.Model.Name, warning);
         var encoded = request with { Prompt = promptText, NegativePrompt = negativeText };
@@ -194,6 +197,18 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
 
         var pipeline = new StableDiffusionPipeline(model);
+        // The refiner replaces the base model in memory (one model resident, as A1111 swaps weights); each batch starts on
+        // the base again. Its conditioning is encoded once, when it first takes over.
+        SdxlConditioning? refinerConditioning = null;
+        string? refinerUsed = null;
+        var handOff = validated.Refiner is { } refinerFolder ? new RefinerHandOff(request.RefinerSwitchAt, ct =>
+        {
+            var refinerModel = GetOrLoad(refinerFolder);
+            refinerConditioning ??= new StableDiffusionXLPipeline(refinerModel).Encode(encoded.Prompt, encoded.NegativePrompt, request.Steps,
+                TextConditioning.Options(request), guidance, validated.Width, validated.Height, runOptions, _logger, ct);
+            refinerUsed = ShortTitle(refinerFolder);
+            return (refinerModel, refinerConditioning);
+        }) : null;
         HiresFix? hires = null;
         AddedConditioning? hrAdded = null;
         if (validated.Hires is { } hiresPlan)
@@ -242,7 +257,9 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                         InpaintingFill = request.InpaintingFill,
                         NoiseMultiplier = (float)request.InitialNoiseMultiplier,
                         Added = added,
+                        Refiner = handOff,
                     };
+                    if (handOff is not null) pipeline = new StableDiffusionPipeline(GetOrLoad(baseFolder));
                     var batchImages = hires is null
                         ? pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken)
                         : hires.Run(pipeline, job, progress, skipImage, runOptions, started, cancellationToken);
@@ -285,6 +302,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             Variation = variation.IsActive ? variation : null,
             Hires = validated.Hires is { } used ? HiresFix.Settings(request, validated.Sampler, used) : null,
             MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
+            Refiner = refinerUsed,
+            RefinerSwitchAt = refinerUsed is null ? null : request.RefinerSwitchAt,
             NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
         };
     }
@@ -485,6 +504,10 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             throw new GenerationValidationException(ex.Message);
         }
     }
+
+    /// <summary>A1111's <c>CheckpointInfo.short_title</c>: the name and the first 10 hex digits of its SHA-256, when known.</summary>
+    private string ShortTitle(ModelFolder folder) =>
+        _registry.Sha256(folder) is { Length: >= 10 } sha ? $"{folder.Name} [{sha[..10]}]" : folder.Name;
 
     /// <summary>A1111's range for random seeds: [0, 2³² − 2].</summary>
     private static long RandomSeed() => BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) % 4294967295L;

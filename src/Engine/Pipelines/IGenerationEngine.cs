@@ -146,6 +146,12 @@ public sealed record ResolvedParameters(
 
     /// <summary>img2img noise multiplier when it is not 1.</summary>
     public double? NoiseMultiplier { get; init; }
+
+    /// <summary>The refiner as A1111's infotext names it ("name [short hash]"), when it took over; null otherwise.</summary>
+    public string? Refiner { get; init; }
+
+    /// <summary>A1111's <c>refiner_switch_at</c>, when the refiner took over.</summary>
+    public double? RefinerSwitchAt { get; init; }
 }
 
 /// <summary>

@@ -18,6 +18,11 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
 {
     public const int LatentChannels = 4;
 
+    /// <summary>The model that finished the last <see cref="Denoise"/> (the refiner after a hand-off); <see cref="Decode"/> uses its VAE.</summary>
+    public LoadedModel Model { get; private set; } = model;
+
+    private readonly LoadedModel _base = model;
+
     /// <summary>Runs <paramref name="job"/>; returns <c>null</c> when <paramref name="skip"/> asked to abandon it.</summary>
     /// <param name="started">When the request started (progress reports time elapsed since).</param>
     public IReadOnlyList<GeneratedImage>? Run(
@@ -72,15 +77,21 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
                 inpaint = PrepareImageLatents(job, generators, itemLength, latentHeight, latentWidth, latents, scheduler, begin, calls);
             }
 
-            var unet = model.UNet;
+            Model = _base;
+            var unet = _base.UNet;
             var conditioning = new UNetConditioning(job, batch);
-            if (conditioning.SeparatePasses) pairArray = ArrayPool<float>.Shared.Rent(3 * n);
-            else
+            void Bind(int step)
             {
-                unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, job.Hidden, job.Added?.PooledWidth ?? 0);
-                // SDXL's pooled embeddings and time ids change only with the scheduled prompt; FillIfChanged uploads them with the hidden states.
-                conditioning.FillIfChanged(unet, 0);
+                if (conditioning.SeparatePasses) pairArray ??= ArrayPool<float>.Shared.Rent(3 * n);
+                else
+                {
+                    unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, conditioning.Conditional.Hidden, job.Added?.PooledWidth ?? 0);
+                    // SDXL's pooled embeddings and time ids change only with the scheduled prompt; FillIfChanged uploads them with the hidden states.
+                    conditioning.FillIfChanged(unet, step);
+                }
             }
+            Bind(0);
+            var refiner = job.Refiner;
 
             var reported = 0;
             for (var j = 0; j < calls; j++)
@@ -91,6 +102,17 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
                 var t = timesteps[begin + j];
                 // A1111's denoiser counts steps from 0 for prompt editing; second-order samplers' extra calls keep the step's conditioning.
                 var conditioningStep = j / scheduler.Order;
+                if (refiner is not null && RefinerHandOff.Reached(t, refiner.SwitchAt))
+                {
+                    // A1111's apply_refiner: the latents stay as they are; the model and its conditioning change under the sampler.
+                    var (refinerModel, refinerConditioning) = refiner.Enter(cancellationToken);
+                    refiner = null;
+                    Model = refinerModel;
+                    unet = refinerModel.UNet;
+                    job = job.WithConditioning(refinerConditioning);
+                    conditioning = new UNetConditioning(job, batch);
+                    Bind(conditioningStep);
+                }
                 ReadOnlySpan<float> unetOutput;
                 try
                 {
@@ -132,7 +154,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
                 if (done > reported && progress is not null)
                 {
                     progress.OnStep(new StepProgress(job.FirstImageIndex, job.BatchIndex, done, totalSteps, t, started.Elapsed,
-                        latentsArray.AsMemory(0, n), latentHeight, latentWidth, model.Previewer));
+                        latentsArray.AsMemory(0, n), latentHeight, latentWidth, Model.Previewer));
                 }
                 reported = Math.Max(reported, done);
             }
@@ -162,7 +184,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         // One encoding shared by the batch (img2img), or one per image (hires fix) laid out one after another.
         var momentsStride = job.InitLatentsChannels * (itemLength / LatentChannels);
         var perImage = moments.Length >= generators.Length * momentsStride && generators.Length > 1;
-        var scaling = model.Folder.ScalingFactor;
+        var scaling = _base.Folder.ScalingFactor;
         var initLatents = new float[latents.Length];
         var noise = new float[itemLength];
         for (var i = 0; i < generators.Length; i++)
@@ -217,9 +239,9 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         {
             for (var i = 0; i < job.Seeds.Count; i++)
             {
-                TensorPrimitives.Divide(latents.AsSpan(i * itemLength, itemLength), model.Folder.ScalingFactor, scaled);
+                TensorPrimitives.Divide(latents.AsSpan(i * itemLength, itemLength), Model.Folder.ScalingFactor, scaled);
                 long[] shape = [];
-                var pixels = RunCancellable(() => model.VaeDecoder.Decode(scaled, LatentChannels, latentHeight, latentWidth, runOptions, out shape), cancellationToken);
+                var pixels = RunCancellable(() => Model.VaeDecoder.Decode(scaled, LatentChannels, latentHeight, latentWidth, runOptions, out shape), cancellationToken);
                 if (shape.Length != 4 || shape[1] != 3)
                     throw new NotSupportedException($"vae_decoder: output shape [{string.Join(", ", shape)}]; expected [1, 3, height, width].");
                 var image = ImageTensors.ToImage(pixels, (int)shape[2], (int)shape[3]);

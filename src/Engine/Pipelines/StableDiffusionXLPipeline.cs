@@ -32,6 +32,9 @@ public sealed class StableDiffusionXLPipeline(LoadedModel model)
     /// <summary>The pooled output of <c>text_encoder_2</c> (diffusers/optimum export name).</summary>
     public const string PooledOutput = "text_embeds";
 
+    /// <summary>A1111's <c>sdxl_refiner_high_aesthetic_score</c> / <c>_low_</c> defaults (the prompt's and the negative prompt's).</summary>
+    public const float HighAestheticScore = 6f, LowAestheticScore = 2.5f;
+
     /// <summary>
     /// A1111's API has no original-size or crop fields: original = target = the pass's size, crop (0, 0) (its
     /// <c>sdxl_crop_top/left</c> defaults). With guidance and an empty negative prompt on a model with
@@ -50,7 +53,10 @@ public sealed class StableDiffusionXLPipeline(LoadedModel model)
                 () => model.TextEncoder2!.EncodePenultimate(ids, PooledOutput, runOptions, out _, out pooled), cancellationToken);
             return new EncodedWindow(states, pooled);
         });
-        var conditional = Concatenate(clipL.Encode(prompt, steps), bigG.Encode(prompt, steps), clipL, bigG);
+        // The refiner's conditioner has bigG alone: its penultimate states are the whole context (1280 wide).
+        var refiner = model.Folder.IsRefiner;
+        PromptConditioning Both(string text) => refiner ? bigG.Encode(text, steps) : Concatenate(clipL.Encode(text, steps), bigG.Encode(text, steps), clipL, bigG);
+        var conditional = Both(prompt);
         PromptConditioning? unconditional = null;
         if (guidance)
         {
@@ -60,11 +66,13 @@ public sealed class StableDiffusionXLPipeline(LoadedModel model)
                 var pooledZeros = new float[conditional.Schedule[0].Pooled!.Length];
                 unconditional = new PromptConditioning(PromptChunker.WindowLength, conditional.Hidden, [new ScheduledStates(int.MaxValue, zeros, pooledZeros)]);
             }
-            else unconditional = Concatenate(clipL.Encode(negativePrompt ?? "", steps), bigG.Encode(negativePrompt ?? "", steps), clipL, bigG);
+            else unconditional = Both(negativePrompt ?? "");
         }
-        (conditional, unconditional) = TextConditioning.Fit(model, conditional, unconditional, () => EmptyChunk(clipL, bigG), logger);
-        var timeIds = TimeIds(width, height);
-        var added = new AddedConditioning(conditional.Schedule[0].Pooled!, unconditional?.Schedule[0].Pooled, timeIds, timeIds);
+        (conditional, unconditional) = TextConditioning.Fit(model, conditional, unconditional, () => refiner ? bigG.EmptyChunk() : EmptyChunk(clipL, bigG), logger);
+        var added = refiner
+            ? new AddedConditioning(conditional.Schedule[0].Pooled!, unconditional?.Schedule[0].Pooled,
+                RefinerTimeIds(width, height, HighAestheticScore), RefinerTimeIds(width, height, LowAestheticScore))
+            : new AddedConditioning(conditional.Schedule[0].Pooled!, unconditional?.Schedule[0].Pooled, TimeIds(width, height), TimeIds(width, height));
         return new SdxlConditioning(conditional, unconditional, added);
     }
 
@@ -74,6 +82,9 @@ public sealed class StableDiffusionXLPipeline(LoadedModel model)
 
     /// <summary>[original h, original w, crop top, crop left, target h, target w].</summary>
     public static float[] TimeIds(int width, int height) => [height, width, 0, 0, height, width];
+
+    /// <summary>The refiner's: [original h, original w, crop top, crop left, aesthetic score] (sgm's refiner conditioner).</summary>
+    public static float[] RefinerTimeIds(int width, int height, float aestheticScore) => [height, width, 0, 0, aestheticScore];
 
     /// <summary>
     /// sgm's <c>GeneralConditioner</c>: the embedders' cross-attention outputs concatenated on the last axis, entry by

@@ -20,6 +20,8 @@ internal static class SdApiImageTools
             SubseedStrength = body.SubseedStrength ?? 0,
             SeedResizeFromWidth = Math.Max(body.SeedResizeFromW ?? 0, 0),
             SeedResizeFromHeight = Math.Max(body.SeedResizeFromH ?? 0, 0),
+            RefinerCheckpoint = body.RefinerCheckpoint,
+            RefinerSwitchAt = body.RefinerSwitchAt ?? 0.8,
         };
         if (body is Img2ImgRequest img2img) return Inpaint(img2img, request, errors);
         // A1111's img2img has no hires fix; its enable_hr field (inherited here) is ignored there as there.
