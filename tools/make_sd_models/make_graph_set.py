@@ -542,6 +542,14 @@ def export_component_lazy(variant, scale, component, seed, out, write_weights):
         gc.collect()
         print(f"  {component}: exported (lazy) in {time.time() - started:.0f} s", flush=True)
         model = onnx.load(os.path.join(scratch, "model.onnx"), load_external_data=False)
+        # A > 2 GB export stores large Constant attributes (CLIP's 77 x 77 causal mask) as external data too: embed
+        # them, or the shipped graph would point at a scratch file that is never shipped.
+        for node in model.graph.node:
+            for attribute in node.attribute:
+                if attribute.t and any(e.key == "location" for e in attribute.t.external_data):
+                    external_data_helper.load_external_data_for_tensor(attribute.t, scratch)
+                    del attribute.t.external_data[:]
+                    attribute.t.data_location = onnx.TensorProto.DEFAULT
         manifest = strip_by_name(model, shapes, component, scratch)
     finally:
         torch._C._jit_pass_onnx_deduplicate_initializers = dedup

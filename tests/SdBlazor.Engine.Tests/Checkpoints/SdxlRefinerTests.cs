@@ -10,10 +10,9 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace SdBlazor.Engine.Tests.Checkpoints;
 
 /// <summary>
-/// The SDXL refiner (A1111's <c>refiner_checkpoint</c> / <c>refiner_switch_at</c>): a diffusers refiner folder (bigG only,
-/// 5 time ids) built from the tiny refiner UNet graphs of tools/make_sd_models/make_graph_set.py --variant sdxl_refiner
-/// (Fixtures/sdxl-refiner-tiny; its bigG and VAE have the tiny SDXL's seeded weights, so they are copied from the
-/// imported tiny SDXL); the switch happens where A1111's completed ratio reaches the fraction, on the latents as they
+/// The SDXL refiner (A1111's <c>refiner_checkpoint</c> / <c>refiner_switch_at</c>): the tiny SGM refiner checkpoint
+/// (tools/make_checkpoints --variant sdxl_refiner) imports with its graph set (bigG only, 5 time ids) and, as a copied
+/// diffusers refiner folder, refines the tiny SDXL; the switch happens where A1111's completed ratio reaches the fraction, on the latents as they
 /// are; the refiner is conditioned on bigG alone with the aesthetic scores; the infotext names it.
 /// </summary>
 public sealed class SdxlRefinerTests : IDisposable
@@ -24,23 +23,40 @@ public sealed class SdxlRefinerTests : IDisposable
 
     private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
+    /// <summary>
+    /// The tiny SDXL and the tiny SGM refiner checkpoint (tools/make_checkpoints, Fixtures/checkpoints) imported; the
+    /// refiner's converted folder is also copied as a diffusers refiner folder "xl-refiner" (the folder path).
+    /// </summary>
     private async Task<string> SetUpAsync()
     {
-        File.Copy(Fixture(Path.Combine("checkpoints", "sdxl-tiny.safetensors")), Path.Combine(_h.ModelsPath, "sdxl-tiny.safetensors"));
+        foreach (var name in new[] { "sdxl-tiny", "sdxl-refiner-tiny" })
+            File.Copy(Fixture(Path.Combine("checkpoints", name + ".safetensors")), Path.Combine(_h.ModelsPath, name + ".safetensors"));
         _h.Engine.Engine.RefreshModels();
+        var listed = _h.Engine.Engine.ListModels().Single(m => m.Name == "sdxl-refiner-tiny");
+        Assert.Null(listed.Error);
+        Assert.True(listed.IsSdxl);
+        await _h.Engine.Engine.PreloadAsync("sdxl-refiner-tiny");
+        Assert.True(_h.Engine.Engine.Resident!.Folder.IsRefiner);
         await _h.Engine.Engine.PreloadAsync("sdxl-tiny");
-        var converted = Assert.Single(Directory.GetDirectories(_h.CachePath, "sdxl-tiny-*"));
+        var converted = Assert.Single(Directory.GetDirectories(_h.CachePath, "sdxl-refiner-tiny-*"));
+        Assert.False(Directory.Exists(Path.Combine(converted, "text_encoder")));
         var refiner = Path.Combine(_h.ModelsPath, "xl-refiner");
-        foreach (var part in new[] { "text_encoder_2", "tokenizer_2", "vae_decoder", "vae_encoder", "scheduler" })
-            CopyDirectory(Path.Combine(converted, part), Path.Combine(refiner, part));
-        CopyDirectory(Fixture(Path.Combine("sdxl-refiner-tiny", "unet")), Path.Combine(refiner, "unet"));
-        var index = JsonNode.Parse(File.ReadAllText(Path.Combine(converted, "model_index.json")))!.AsObject();
-        index.Remove("text_encoder");
-        index.Remove("tokenizer");
-        File.WriteAllText(Path.Combine(refiner, "model_index.json"), index.ToJsonString());
+        foreach (var dir in Directory.GetDirectories(converted))
+            CopyDirectory(dir, Path.Combine(refiner, Path.GetFileName(dir)));
+        foreach (var file in Directory.GetFiles(converted)) File.Copy(file, Path.Combine(refiner, Path.GetFileName(file)));
         _h.Engine.Engine.RefreshModels();
         Assert.Contains(_h.Engine.Engine.ListModels(), m => m.Name == "xl-refiner" && m.Error is null);
         return refiner;
+    }
+
+    [Fact]
+    public async Task The_refiner_checkpoint_itself_refines_by_name()
+    {
+        await SetUpAsync();
+        using var viaCheckpoint = await _h.Engine.Engine.GenerateAsync(Request("sdxl-refiner-tiny", 0.5), null, CancellationToken.None);
+        var viaFolder = await PixelsAsync(Request("xl-refiner", 0.5));
+        Assert.Equal(viaFolder, Pixels(viaCheckpoint));
+        Assert.StartsWith("sdxl-refiner-tiny [", viaCheckpoint.Parameters.Refiner);
     }
 
     private static GenerationRequest Request(string? refiner, double switchAt, string negative = "blurry") => new()

@@ -55,13 +55,8 @@ public sealed class SdxlApiTests
         var plain = await api.PostJsonAsync("/sdapi/v1/txt2img", body + "}");
         Assert.Equal(HttpStatusCode.OK, plain.Status);
 
-        // A diffusers refiner folder: the tiny refiner UNet with the converted tiny SDXL's bigG, VAE and scheduler (same seeded weights).
-        var converted = Assert.Single(Directory.GetDirectories(cache, "xl-*"));
-        var refiner = Path.Combine(factory.ModelsPath, "xl-refiner");
-        foreach (var part in new[] { "text_encoder_2", "tokenizer_2", "vae_decoder", "scheduler" })
-            Copy(Path.Combine(converted, part), Path.Combine(refiner, part));
-        Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "sdxl-refiner-tiny", "unet"), Path.Combine(refiner, "unet"));
-        File.WriteAllText(Path.Combine(refiner, "model_index.json"), """{"_class_name": "ORTStableDiffusionXLImg2ImgPipeline", "force_zeros_for_empty_prompt": false}""");
+        // The tiny SGM refiner checkpoint (tools/make_checkpoints --variant sdxl_refiner), converted on first use.
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "checkpoints", "sdxl-refiner-tiny.safetensors"), Path.Combine(factory.ModelsPath, "xl-refiner.safetensors"));
         Assert.Equal(HttpStatusCode.OK, (await api.PostJsonAsync("/sdapi/v1/refresh-checkpoints", "")).Status);
 
         var refined = await api.PostJsonAsync("/sdapi/v1/txt2img", body + """, "refiner_checkpoint": "xl-refiner", "refiner_switch_at": 0.5}""");
@@ -82,9 +77,4 @@ public sealed class SdxlApiTests
         Assert.Contains("both must be SDXL models", family.Text);
     }
 
-    private static void Copy(string source, string target)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-    }
 }

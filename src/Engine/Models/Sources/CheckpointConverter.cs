@@ -78,17 +78,22 @@ public static class CheckpointConverter
         var set = layout.GraphSet;
         var index = new JsonObject
         {
-            ["_class_name"] = layout.Family == CheckpointFamily.Sdxl ? "ORTStableDiffusionXLPipeline" : "OnnxStableDiffusionPipeline",
+            ["_class_name"] = layout.Family switch
+            {
+                CheckpointFamily.Sdxl => "ORTStableDiffusionXLPipeline",
+                CheckpointFamily.SdxlRefiner => "ORTStableDiffusionXLImg2ImgPipeline",
+                _ => "OnnxStableDiffusionPipeline",
+            },
             ["_diffusers_version"] = "0.30.0",
             ["_sdblazor_source"] = "single-file checkpoint",
             ["_sdblazor_graph_set"] = set.Name,
             ["_sdblazor_prediction_source"] = layout.PredictionSource,
             ["scheduler"] = new JsonArray("diffusers", SchedulerClass(data.SchedulerConfig(layout.Family, layout.Prediction))),
         };
-        var tokenizerNumber = 0;
         foreach (var encoder in set.Info.TextEncoders)
         {
-            var suffix = tokenizerNumber++ == 0 ? "" : "_" + tokenizerNumber;
+            // Each tokenizer is named after its encoder: text_encoder_2 (the refiner's only one too) gets tokenizer_2.
+            var suffix = encoder.Component.StartsWith("text_encoder", StringComparison.Ordinal) ? encoder.Component["text_encoder".Length..] : "";
             data.WriteTokenizer(Path.Combine(folder, "tokenizer" + suffix), encoder.PadWith == "zero");
             index["tokenizer" + suffix] = new JsonArray("transformers", "CLIPTokenizer");
         }
