@@ -29,7 +29,8 @@ public sealed record BenchOptions(
     int Batch = 1,
     bool Img2Img = false,
     double Cfg = 7.5,
-    int? RunSteps = null)
+    int? RunSteps = null,
+    string? Series = null)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
@@ -48,7 +49,8 @@ public sealed record BenchOptions(
           --peak-rss:      with --model, one 2-step generation at --size and --batch (txt2img, or img2img): RSS after
                            loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve);
                            --run-steps N (1 or more) and --cfg X instead: N steps at CFG X, with the load time, each
-                           step's time and the image time on a second line (few-step models at CFG 1, SDXL sizes)
+                           step's time and the image time on a second line (few-step models at CFG 1, SDXL sizes);
+                           --series SIZE:CFG:STEPS,… runs each in turn on one load (peak RSS reset between them)
           --optimized-cache: where the engine keeps optimised graphs (default: the engine's, .cache/ort-optimized in a checkout)
         """;
 
@@ -72,6 +74,7 @@ public sealed record BenchOptions(
                 case "--repeats" when int.TryParse(value, out n) && n > 0: o = o with { Repeats = n }; break;
                 case "--size" when int.TryParse(value, out n) && n >= 64 && n % 8 == 0: o = o with { Size = n }; break;
                 case "--batch" when int.TryParse(value, out n) && n is >= 1 and <= 8: o = o with { Batch = n }; break;
+                case "--series" when value is not null: o = o with { Series = value }; break;
                 case "--run-steps" when int.TryParse(value, out n) && n >= 1: o = o with { RunSteps = n }; break;
                 case "--cfg" when double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var cfg) && cfg is >= 1 and <= 30: o = o with { Cfg = cfg }; break;
                 case "--bare-runs" when int.TryParse(value, out n) && n > 0: o = o with { BareRuns = n }; break;

@@ -18,6 +18,24 @@ namespace SdBlazor.Bench;
 /// </summary>
 public static class PeakMemory
 {
+    /// <summary>One generation of a series: its first callback (prompt + first, cold-shape step), later steps, image time, peak RSS.</summary>
+    private static async Task RunOneAsync(GenerationEngine engine, MemoryProbe memory, string model, int size, double cfg, int steps, int batch)
+    {
+        GC.Collect();
+        var before = MemoryProbe.CurrentRssBytes();
+        memory.ResetPeaks();
+        var clock = Stopwatch.StartNew();
+        var timer = new StepTimer(null);
+        using (await engine.GenerateAsync(new GenerationRequest
+        {
+            Model = model, Prompt = "a red circle on a blue background, center", Steps = steps, CfgScale = cfg, Seed = 1,
+            Width = size, Height = size, BatchSize = batch,
+        }, timer, CancellationToken.None)) { }
+        Console.WriteLine($"   {size}² CFG {cfg:0.##} × {steps} step(s): image {clock.Elapsed.TotalSeconds:F1} s, prompt + first step {timer.FirstCallbackMilliseconds / 1000:F2} s, "
+            + $"later steps {string.Join(" / ", timer.Steps.Select(t => $"{t / 1000:F2}"))} s (median {timer.MedianStepMilliseconds() / 1000:F2} s), "
+            + $"RSS before {MemoryProbe.GiB(before)}, peak {MemoryProbe.GiB(MemoryProbe.PeakRssBytes())}");
+    }
+
     public static async Task RunAsync(BenchOptions options)
     {
         var modelPath = options.ModelPath!;
@@ -48,6 +66,18 @@ public static class PeakMemory
             using var png = new MemoryStream();
             await image.SaveAsPngAsync(png);
             init = png.ToArray();
+        }
+        if (options.Series is { } series)
+        {
+            Console.WriteLine($"   model load {load.Elapsed.TotalSeconds:F1} s, RSS {MemoryProbe.GiB(MemoryProbe.CurrentRssBytes())}, peak {MemoryProbe.GiB(MemoryProbe.PeakRssBytes())}");
+            foreach (var entry in series.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = entry.Split(':');
+                var (px, cfg, n) = (int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture),
+                    double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
+                await RunOneAsync(engine, memory, folder.Name, px, cfg, n, options.Batch);
+            }
+            return;
         }
         GC.Collect();
         var loaded = MemoryProbe.CurrentRssBytes();
