@@ -30,7 +30,10 @@ public sealed record BenchOptions(
     bool Img2Img = false,
     string? ConvertFor = null,
     bool FirstImageOnly = false,
-    string? LoraPath = null)
+    string? LoraPath = null,
+    double Cfg = 7.5,
+    int? RunSteps = null,
+    string? Series = null)
 {
     public const string Usage = """
         usage: SdBlazor.Bench [--model <model folder>] [--size PX] [--steps N] [--threads N] [--repeats N]
@@ -38,7 +41,7 @@ public sealed record BenchOptions(
                               [--provider auto|cpu|cuda|directml] [--device-id N] [--save-image FILE.png]
                               [--profile-unet] [--optimized-cache DIR|off] [--sampler NAME]
                               [--import-checkpoint FILE.safetensors [--checkpoint-cache DIR] [--convert-for cpu|cuda|directml]]
-                              [--peak-rss [--batch N] [--img2img]] [--first-image-only] [--lora FILE.safetensors [--checkpoint-cache DIR]]
+                              [--peak-rss [--batch N] [--img2img] [--cfg X] [--run-steps N] [--series SIZE:CFG:STEPS,…]] [--first-image-only] [--lora FILE.safetensors [--checkpoint-cache DIR]]
           without --model: per-step overhead on tiny test graphs and models/sdblazor-mini
           with --model:    the real-scale report (session creation, first vs warm image, bare ONNX Runtime calls, memory)
           --profile-unet:  with --model, instead of the report: one bare UNet call profiled by ONNX Runtime, time and
@@ -48,7 +51,10 @@ public sealed record BenchOptions(
                            checkpoint with the shipped graph sets, then a second use from the cache: time and peak RSS;
                            --convert-for: convert as for that provider (cuda/directml keep an fp16 file fp16), default --provider's
           --peak-rss:      with --model, one 2-step generation at --size and --batch (txt2img, or img2img): RSS after
-                           loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve)
+                           loading and the run's peak, one line (scripts/measure-memory.sh runs the whole curve);
+                           --run-steps N (1 or more) and --cfg X instead: N steps at CFG X, with the load time, each
+                           step's time and the image time on a second line (few-step models at CFG 1, SDXL sizes);
+                           --series SIZE:CFG:STEPS,… runs each in turn on one load (peak RSS reset between them)
           --first-image-only: with --model, only session creation and one image on the cold sessions (A/B runs)
           --lora:          with --model, LoRA switch time: merge into a cached variant, first and cached switch, back
                            to the base (tools/make_lora writes a random kohya LoRA for a folder); --checkpoint-cache: where variants go
@@ -80,6 +86,9 @@ public sealed record BenchOptions(
                 case "--repeats" when int.TryParse(value, out n) && n > 0: o = o with { Repeats = n }; break;
                 case "--size" when int.TryParse(value, out n) && n >= 64 && n % 8 == 0: o = o with { Size = n }; break;
                 case "--batch" when int.TryParse(value, out n) && n is >= 1 and <= 8: o = o with { Batch = n }; break;
+                case "--series" when value is not null: o = o with { Series = value }; break;
+                case "--run-steps" when int.TryParse(value, out n) && n >= 1: o = o with { RunSteps = n }; break;
+                case "--cfg" when double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var cfg) && cfg is >= 1 and <= 30: o = o with { Cfg = cfg }; break;
                 case "--bare-runs" when int.TryParse(value, out n) && n > 0: o = o with { BareRuns = n }; break;
                 case "--memory-pattern" when OnOff(value) is { } on: o = o with { MemoryPattern = on }; break;
                 case "--previews" when OnOff(value) is { } on: o = o with { Previews = on }; break;

@@ -84,6 +84,12 @@ public sealed record GenerationRequest
 
     public string? HrNegativePrompt { get; init; }
 
+    /// <summary>SDXL refiner (A1111's <c>refiner_checkpoint</c>): a model name; null, empty or "None": no refiner.</summary>
+    public string? RefinerCheckpoint { get; init; }
+
+    /// <summary>Fraction of the denoising after which the refiner takes over (A1111's <c>refiner_switch_at</c>; its UI's default 0.8).</summary>
+    public double RefinerSwitchAt { get; init; } = 0.8;
+
     /// <summary>Inpainting (img2img only): the mask as encoded bytes; white repaints, black keeps (A1111's convention).</summary>
     public byte[]? Mask { get; init; }
 

@@ -37,6 +37,8 @@ public static class ImageToolsLimits
         }
         if (request.MaskBlur is < 0 or > MaxMaskBlur) errors.Add($"Mask blur must be between 0 and {MaxMaskBlur} pixels (got {request.MaskBlur}).");
         if (request.InpaintingFill is < 0 or > 3) errors.Add($"Masked content must be 0 (fill), 1 (original), 2 (latent noise) or 3 (latent nothing) (got {request.InpaintingFill}).");
+        if (!string.IsNullOrWhiteSpace(request.RefinerCheckpoint) && (double.IsNaN(request.RefinerSwitchAt) || request.RefinerSwitchAt is < 0 or > 1))
+            errors.Add($"Refiner switch at must be between 0 and 1 (got {request.RefinerSwitchAt}).");
         if (double.IsNaN(request.InitialNoiseMultiplier) || request.InitialNoiseMultiplier is < 0 or > 1.5)
             errors.Add($"Noise multiplier must be between 0 and 1.5 (got {request.InitialNoiseMultiplier}).");
         var outpaint = new[] { request.OutpaintLeft, request.OutpaintRight, request.OutpaintUp, request.OutpaintDown };

@@ -35,7 +35,7 @@ from make_graph_set import KEY_PREFIX, architecture, build_module, seeded_state 
 from sd_modules import ClipLayer  # noqa: E402
 from make_sd_models import randomize_  # noqa: E402
 
-GRAPH_VARIANT = {"sd15": "sd15", "sd21v": "sd21", "sdxl": "sdxl", "sd15-inpainting": "sd15-inpainting"}
+GRAPH_VARIANT = {"sd15": "sd15", "sd21v": "sd21", "sdxl": "sdxl", "sd15-inpainting": "sd15-inpainting", "sdxl_refiner": "sdxl_refiner"}
 DTYPES = {"f16": (torch.float16, "F16"), "bf16": (torch.bfloat16, "BF16"), "f32": (torch.float32, "F32")}
 ST_DTYPE = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.int64: "I64", torch.int32: "I32"}
 EXTRA_SEED = 4  # OpenCLIP's unused last layer, text_projection; EMA copies use EXTRA_SEED + 1
@@ -122,7 +122,9 @@ def checkpoint_tensors(variant, scale, seed, store=torch.float32, position_ids=T
             put(clip_prefix[variant] + ldm_keys.text_encoder_clip(k), t)
         if position_ids:
             put(clip_prefix[variant] + "text_model.embeddings.position_ids", torch.arange(77, dtype=torch.int64)[None])
-    openclip = {"sd21v": ("text_encoder", "cond_stage_model.model."), "sdxl": ("text_encoder_2", "conditioner.embedders.1.model.")}
+    # The SGM refiner's only embedder is bigG, so it is embedders.0 there (sd_xl_refiner.yaml's conditioner).
+    openclip = {"sd21v": ("text_encoder", "cond_stage_model.model."), "sdxl": ("text_encoder_2", "conditioner.embedders.1.model."),
+                "sdxl_refiner": ("text_encoder_2", "conditioner.embedders.0.model.")}
     if variant in openclip:
         comp, prefix = openclip[variant]
         # Held whole (q, k and v are concatenated): in the stored dtype already, so SDXL's bigG costs 1.4 GB, not 2.8.
@@ -139,7 +141,7 @@ def checkpoint_tensors(variant, scale, seed, store=torch.float32, position_ids=T
             put(prefix + k, t)
         del sd
         put(prefix + "logit_scale", torch.tensor(math.log(1 / 0.07), dtype=torch.float32))
-    if ddpm and variant != "sdxl":  # SGM checkpoints carry no DDPM buffers
+    if ddpm and variant not in ("sdxl", "sdxl_refiner"):  # SGM checkpoints carry no DDPM buffers
         for k, t in ddpm_buffers().items():
             put(k, t)
     gc.collect()

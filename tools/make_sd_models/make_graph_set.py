@@ -41,10 +41,11 @@ from sd_modules import (CLIPTextModel, CLIPTextModelHiddenStates, CLIPTextModelW
 ALIGN = 64
 SD_COMPONENTS = ("text_encoder", "unet", "vae_decoder", "vae_encoder")
 SDXL_COMPONENTS = ("text_encoder", "text_encoder_2", "unet", "vae_decoder", "vae_encoder")
+REFINER_COMPONENTS = ("text_encoder_2", "unet", "vae_decoder", "vae_encoder")
 
 
 def components(variant):
-    return SDXL_COMPONENTS if variant == "sdxl" else SD_COMPONENTS
+    return {"sdxl": SDXL_COMPONENTS, "sdxl_refiner": REFINER_COMPONENTS}.get(variant, SD_COMPONENTS)
 # transformers' CLIPTextModel wraps the text transformer in `text_model`; sd_modules' CLIPTextModel is that inner
 # module, so its keys get this prefix to be the real transformers keys (an SD 1.x checkpoint's
 # `cond_stage_model.transformer.text_model.X` is transformers' `text_model.X`).
@@ -73,6 +74,8 @@ def architecture(variant, scale):
     2 heads (SD 2.x) = 16-wide; text encoder 2 heads of 8; the VAE attention is single-head as always."""
     if variant == "sdxl":
         return sdxl_architecture(scale)
+    if variant == "sdxl_refiner":
+        return refiner_architecture(scale)
     text, unet, vae = _full_architecture(base_variant(variant), "full")
     if scale == "full":
         return text, unet, vae
@@ -101,8 +104,28 @@ def sdxl_architecture(scale):
     return dict(text, second=text2), unet, vae
 
 
+def refiner_architecture(scale):
+    """SDXL refiner 1.0, from generative-models' configs/inference/sd_xl_refiner.yaml: only the OpenCLIP bigG
+    embedder (penultimate layer, pooled output; it is conditioner.embedders.0 in the checkpoint), UNet
+    model_channels 384 with channel_mult [1, 2, 4, 4] (384/768/1536/1536), attention_resolutions [4, 2] (levels 1
+    and 2), transformer_depth 4 (mid block too), 64-wide heads, context_dim 1280, adm_in_channels 2560 = pooled 1280
+    + 5 x 256 (original size, crop top-left, aesthetic score). diffusers' refiner config says the same
+    (block_out_channels [384, 768, 1536, 1536], transformer_layers_per_block 4, projection_class_embeddings_input_dim
+    2560, requires_aesthetics_score). Tiny: bigG as in the tiny SDXL (same seed: the same weights), UNet 32 x 4 levels
+    with depth 0/1/1/0 and mid 1 (2 heads of 16)."""
+    full = scale == "full"
+    text, _, vae = sdxl_architecture(scale)
+    text2 = text["second"]
+    ch = (384, 768, 1536, 1536) if full else (32, 32, 32, 32)
+    unet = dict(block_out_channels=ch, heads=tuple(c // (64 if full else 16) for c in ch),
+                depths=(0, 4, 4, 0) if full else (0, 1, 1, 0), mid_depth=4 if full else 1, linear_projection=True,
+                sample_size=128 if full else 8, context_dim=text2["width"], pooled_dim=text2["proj"], time_ids_dim=256,
+                n_time_ids=5)
+    return dict(second=text2), unet, vae
+
+
 def family(variant):
-    return {"sd15": "sd1", "sd21": "sd2", "sdxl": "sdxl"}[base_variant(variant)]
+    return {"sd15": "sd1", "sd21": "sd2", "sdxl": "sdxl", "sdxl_refiner": "sdxl_refiner"}[base_variant(variant)]
 
 
 class _NoInit:
@@ -146,10 +169,10 @@ def _construct(variant, scale, component):
     if component == "text_encoder_2":
         t2 = text["second"]
         return CLIPTextModelWithProjection(t2["width"], t2["layers"], t2["heads"], t2["inner"], t2["act"], t2["proj"])
-    if variant == "sdxl" and component == "unet":
+    if variant in ("sdxl", "sdxl_refiner") and component == "unet":
         u = unet_cfg
         return SDXLUNet2DConditionModel(u["block_out_channels"], 2, u["context_dim"], u["heads"], u["depths"],
-                                        u["pooled_dim"], u["time_ids_dim"])
+                                        u["pooled_dim"], u["time_ids_dim"], u.get("n_time_ids", 6), u.get("mid_depth"))
     if component == "text_encoder":
         return CLIPTextModel(width=text["width"], layers=text["layers"], heads=text["heads"], inner=text["inner"], act=text["act"])
     elif component == "unet":
@@ -205,9 +228,39 @@ def sdxl_architecture_json(scale):
     }
 
 
+def refiner_architecture_json(scale):
+    text, u, vae_cfg = architecture("sdxl_refiner", scale)
+    base = sdxl_architecture_json(scale)
+    t2 = text["second"]
+    return {
+        "name": "sdxl-refiner" + ("" if scale == "full" else "-tiny"), "family": "sdxl_refiner", "prediction_type": "epsilon",
+        "sample_size": u["sample_size"], "vae_scale_factor": 0.13025,
+        # Only bigG: its penultimate layer is the cross-attention context, its projected pooled output text_embeds;
+        # time_ids are [original h, original w, crop top, crop left, aesthetic score].
+        "text_encoders": [base["text_encoders"][1]],
+        "components": list(REFINER_COMPONENTS),
+        "config": {
+            "scale": scale,
+            "text_encoder_2": base["config"]["text_encoder_2"],
+            "unet": {"block_out_channels": list(u["block_out_channels"]), "layers_per_block": 2,
+                     "attention_heads": list(u["heads"]), "transformer_layers_per_block": list(u["depths"]),
+                     "mid_block_transformer_layers": u["mid_depth"],
+                     "cross_attention_dim": u["context_dim"], "use_linear_projection": True,
+                     "addition_embed_type": "text_time", "addition_time_embed_dim": u["time_ids_dim"],
+                     "projection_class_embeddings_input_dim": u["pooled_dim"] + 5 * u["time_ids_dim"],
+                     "requires_aesthetics_score": True,
+                     "in_channels": 4, "out_channels": 4, "norm_num_groups": 32, "flip_sin_to_cos": True, "freq_shift": 0},
+            "vae": base["config"]["vae"],
+            "scheduler": base["config"]["scheduler"],
+        },
+    }
+
+
 def architecture_json(variant, scale):
     if variant == "sdxl":
         return sdxl_architecture_json(scale)
+    if variant == "sdxl_refiner":
+        return refiner_architecture_json(scale)
     text, unet_cfg, vae_cfg = architecture(variant, scale)
     sd2 = base_variant(variant) == "sd21"
     return {
@@ -243,16 +296,17 @@ def architecture_json(variant, scale):
 def export_args(variant, scale, component):
     text, unet_cfg, _ = architecture(variant, scale)
     ids = (torch.ones(1, 77, dtype=torch.int32),)
-    if variant == "sdxl" and component in ("text_encoder", "text_encoder_2"):
+    if variant in ("sdxl", "sdxl_refiner") and component in ("text_encoder", "text_encoder_2"):
         # Optimum's SDXL names: every hidden state is an output (the pipeline takes hidden_states.{layers - 1}).
         layers = text["layers"] if component == "text_encoder" else text["second"]["layers"]
         first = ["last_hidden_state", "pooler_output"] if component == "text_encoder" else ["text_embeds", "last_hidden_state"]
         outputs = first + [f"hidden_states.{i}" for i in range(layers + 1)]
         return ids, ["input_ids"], outputs, {n: {0: "batch"} for n in ["input_ids"] + outputs}
-    if variant == "sdxl" and component == "unet":
+    if variant in ("sdxl", "sdxl_refiner") and component == "unet":
         ctx = unet_cfg["context_dim"]
+        ids = [1024.0, 1024, 0, 0, 1024, 1024][:unet_cfg.get("n_time_ids", 6)]
         return ((torch.randn(2, 4, 8, 8), torch.tensor([999.0, 999.0]), torch.randn(2, 77, ctx),
-                 torch.randn(2, unet_cfg["pooled_dim"]), torch.tensor([[1024.0, 1024, 0, 0, 1024, 1024]] * 2)),
+                 torch.randn(2, unet_cfg["pooled_dim"]), torch.tensor([ids] * 2)),
                 ["sample", "timestep", "encoder_hidden_states", "text_embeds", "time_ids"], ["out_sample"],
                 {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},
                  "encoder_hidden_states": {0: "batch", 1: "sequence"}, "text_embeds": {0: "batch"},
@@ -532,7 +586,7 @@ def export_component_lazy(variant, scale, component, seed, out, write_weights):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variant", choices=["sd15", "sd21", "sdxl", *INPAINTING], required=True)
+    ap.add_argument("--variant", choices=["sd15", "sd21", "sdxl", "sdxl_refiner", *INPAINTING], required=True)
     ap.add_argument("--scale", choices=["full", "tiny"], required=True)
     ap.add_argument("--out", required=True, help="the graph set folder (replaced)")
     ap.add_argument("--seed", type=int, default=0)

@@ -500,7 +500,8 @@ class SDXLUNet2DConditionModel(nn.Module):
     embedding concatenated with Timesteps(256) of the six size/crop numbers, through add_embedding, added to the time
     embedding. ONNX inputs as Optimum names them: sample, timestep, encoder_hidden_states, text_embeds, time_ids."""
 
-    def __init__(self, block_out_channels, layers_per_block, context_dim, heads, depths, pooled_dim, time_ids_dim=256):
+    def __init__(self, block_out_channels, layers_per_block, context_dim, heads, depths, pooled_dim, time_ids_dim=256,
+                 n_time_ids=6, mid_depth=None):
         super().__init__()
         ch = list(block_out_channels)
         n = len(ch)
@@ -509,12 +510,15 @@ class SDXLUNet2DConditionModel(nn.Module):
         self.time_ids_dim = time_ids_dim
         self.conv_in = nn.Conv2d(4, ch[0], 3, padding=1)
         self.time_embedding = TimestepEmbedding(ch[0], temb)
-        self.add_embedding = TimestepEmbedding(pooled_dim + 6 * time_ids_dim, temb)
+        # SDXL base: 6 numbers (original size, crop, target size); the refiner: 5 (original size, crop, aesthetic score).
+        self.add_embedding = TimestepEmbedding(pooled_dim + n_time_ids * time_ids_dim, temb)
         self.down_blocks = nn.ModuleList()
         for i in range(n):
             self.down_blocks.append(DownBlock(ch[max(i - 1, 0)], ch[i], temb, layers_per_block, heads[i] if depths[i] else None,
                                               context_dim, True, downsample=i < n - 1, depth=depths[i]))
-        self.mid_block = MidBlock(ch[-1], temb, heads[-1], context_dim, True, depth=depths[-1])
+        # The refiner's last level has no attention but its mid block has (transformer depth 4 everywhere it attends).
+        mid = depths[-1] if mid_depth is None else mid_depth
+        self.mid_block = MidBlock(ch[-1], temb, heads[-1], context_dim, True, depth=mid)
         self.up_blocks = nn.ModuleList()
         rev, rev_heads, rev_depths = ch[::-1], list(heads)[::-1], list(depths)[::-1]
         for i in range(n):

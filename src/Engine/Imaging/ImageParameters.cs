@@ -71,6 +71,11 @@ public sealed record ImageParameters
     /// <summary>A1111's "Noise multiplier" of img2img (null when 1).</summary>
     public double? NoiseMultiplier { get; init; }
 
+    /// <summary>A1111's "Refiner" ("name [short hash]") and "Refiner switch at", when a refiner took over.</summary>
+    public string? Refiner { get; init; }
+
+    public double? RefinerSwitchAt { get; init; }
+
     /// <summary>Gallery id of the init image of an img2img generation.</summary>
     public string? ParentId { get; init; }
 

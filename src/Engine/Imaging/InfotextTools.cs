@@ -45,6 +45,12 @@ internal static partial class InfotextTools
             yield return new("Masked area padding", Invariant(padding));
         }
         if (p.NoiseMultiplier is { } multiplier && multiplier != 1) yield return new("Noise multiplier", Invariant(multiplier));
+        // A1111's apply_refiner adds both when the refiner took over.
+        if (!string.IsNullOrEmpty(p.Refiner))
+        {
+            yield return new("Refiner", p.Refiner);
+            if (p.RefinerSwitchAt is { } at) yield return new("Refiner switch at", Invariant(at));
+        }
     }
 
     public static ImageParameters Read(InfotextData data, ImageParameters p)
@@ -86,6 +92,8 @@ internal static partial class InfotextTools
             MaskedAreaPadding = data.Get("Inpaint area") == "Only masked"
                 ? int.TryParse(data.Get("Masked area padding"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var padding) ? padding : 0
                 : null,
+            Refiner = data.Get("Refiner"),
+            RefinerSwitchAt = ParseDouble(data.Get("Refiner switch at")),
         };
     }
 

@@ -40,6 +40,8 @@ public static class ResolvedParametersExtensions
         ConditionalMaskWeight = p.ConditionalMaskWeight,
         MaskedAreaPadding = p.MaskedAreaPadding,
         NoiseMultiplier = p.NoiseMultiplier,
+        Refiner = p.Refiner,
+        RefinerSwitchAt = p.RefinerSwitchAt,
         // A1111 writes the first pass's size; the hires size follows from it.
         Width = p.Hires is null ? image.Width : p.Width,
         Height = p.Hires is null ? image.Height : p.Height,

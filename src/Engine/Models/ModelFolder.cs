@@ -38,6 +38,12 @@ public sealed class ModelFolder
     /// <summary>An SDXL folder (<c>text_encoder_2</c> present); loading also checks that the UNet takes <c>text_embeds</c>/<c>time_ids</c>.</summary>
     public bool IsSdxl => TextEncoder2Path is not null;
 
+    /// <summary>
+    /// An SDXL refiner (diffusers' refiner layout: <c>text_encoder_2</c> and <c>tokenizer_2</c> only, no CLIP-L): conditioned
+    /// on bigG alone, its time ids end with an aesthetic score instead of the target size.
+    /// </summary>
+    public bool IsRefiner { get; private set; }
+
     /// <summary>model_index.json <c>force_zeros_for_empty_prompt</c> (SDXL; diffusers' default true): an empty negative prompt conditions on zeros.</summary>
     public bool ForceZerosForEmptyPrompt { get; private set; } = true;
     public string? TaesdDecoderPath { get; private set; }
@@ -87,10 +93,14 @@ public sealed class ModelFolder
 
         var index = RequireJsonObject("model_index.json");
         if (index["force_zeros_for_empty_prompt"] is JsonValue zeros && zeros.TryGetValue<bool>(out var force)) ForceZerosForEmptyPrompt = force;
-        RequireJsonObject("tokenizer", "vocab.json");
-        RequireFile("tokenizer", "merges.txt");
-        RequireJsonObject("tokenizer", "tokenizer_config.json");
-        RequireJsonObject("tokenizer", "special_tokens_map.json");
+        IsRefiner = !File.Exists(Combine("text_encoder", "model.onnx")) && File.Exists(Combine("text_encoder_2", "model.onnx"));
+        if (!IsRefiner)
+        {
+            RequireJsonObject("tokenizer", "vocab.json");
+            RequireFile("tokenizer", "merges.txt");
+            RequireJsonObject("tokenizer", "tokenizer_config.json");
+            RequireJsonObject("tokenizer", "special_tokens_map.json");
+        }
         SchedulerConfigJson = RequireJsonObject("scheduler", "scheduler_config.json").ToJsonString();
         try
         {
@@ -101,7 +111,7 @@ public sealed class ModelFolder
             throw new ModelFolderException($"Model '{Name}': scheduler/scheduler_config.json: {ex.Message}", ex);
         }
 
-        RequireFile("text_encoder", "model.onnx");
+        if (!IsRefiner) RequireFile("text_encoder", "model.onnx");
         RequireFile("unet", "model.onnx");
         RequireFile("vae_decoder", "model.onnx");
         if (File.Exists(Combine("text_encoder_2", "model.onnx")))
@@ -143,7 +153,7 @@ public sealed class ModelFolder
 
         if (inspectOnnx)
         {
-            OnnxFileInspector.Inspect(TextEncoderPath, Path);
+            if (!IsRefiner) OnnxFileInspector.Inspect(TextEncoderPath, Path);
             if (TextEncoder2Path is not null) OnnxFileInspector.Inspect(TextEncoder2Path, Path);
             OnnxFileInspector.Inspect(UNetPath, Path);
             OnnxFileInspector.Inspect(VaeDecoderPath, Path);

@@ -40,10 +40,10 @@ public sealed class ModelRegistry
     {
         lock (_gate)
         {
-            var folders = _models.Values.Select(m => new ModelDescriptor(m.Name, m.Path, m.NativeWidth, m.NativeHeight, m.SupportsImg2Img, _hashes.GetValueOrDefault(m.Name)));
+            var folders = _models.Values.Select(m => new ModelDescriptor(m.Name, m.Path, m.NativeWidth, m.NativeHeight, m.SupportsImg2Img, _hashes.GetValueOrDefault(m.Name), IsSdxl: m.IsSdxl));
             var files = _checkpoints.Values.Select(c => new ModelDescriptor(c.Name, c.FilePath,
                 c.Layout?.NativeSize ?? ModelFolder.DefaultSampleSize * ModelFolder.VaeScale, c.Layout?.NativeSize ?? ModelFolder.DefaultSampleSize * ModelFolder.VaeScale,
-                c.Layout?.HasVaeEncoder ?? false, Checkpoints.KnownSha256(c), c.FileName, c.Error));
+                c.Layout?.HasVaeEncoder ?? false, Checkpoints.KnownSha256(c), c.FileName, c.Error, Sources.CheckpointFamily.IsSdxl(c.Layout?.Family)));
             return folders.Concat(files).OrderBy(m => m.Name, StringComparer.OrdinalIgnoreCase).ToList();
         }
     }

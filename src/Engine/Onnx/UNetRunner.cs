@@ -109,6 +109,12 @@ public sealed class UNetRunner : IDisposable
     /// <summary>Whether the UNet takes SDXL's <c>text_embeds</c> [batch, pooled] and <c>time_ids</c> [batch, 6] inputs.</summary>
     public bool TakesAddedConditioning => _textEmbedsName is not null;
 
+    /// <summary>
+    /// Numbers per row of <c>time_ids</c>: 6 for SDXL base (sizes and crop), 5 for the refiner (size, crop, aesthetic
+    /// score), read from the model's fixed second dimension; 6 when it is symbolic.
+    /// </summary>
+    public int TimeIdsWidth => _timeIdsName is not null && _session.InputMetadata(_timeIdsName).Dimensions is [_, > 0 and var w] ? w : 6;
+
     /// <summary>Pooled text embeddings [batch, pooled] (SDXL); write before <see cref="Run"/>, then <see cref="UploadHiddenStates"/>.</summary>
     public Span<float> TextEmbeds => _textEmbeds!.Span;
 
@@ -161,7 +167,7 @@ public sealed class UNetRunner : IDisposable
         if (_textEmbedsName is not null)
         {
             _textEmbeds = new PinnedTensor(_session.InputMetadata(_textEmbedsName).ElementDataType, textEmbedsShape);
-            _timeIds = new PinnedTensor(_session.InputMetadata(_timeIdsName!).ElementDataType, [batch, 6]);
+            _timeIds = new PinnedTensor(_session.InputMetadata(_timeIdsName!).ElementDataType, [batch, TimeIdsWidth]);
         }
 
         var timestepCount = _timestepDims.Length == 0 ? 1 : _timestepDims[0] > 0 ? _timestepDims[0] : batch;
@@ -204,7 +210,7 @@ public sealed class UNetRunner : IDisposable
         Bind(_outputName, outputShape);
         Bind(_hiddenName, hiddenShape);
         if (_textEmbedsName is not null) Bind(_textEmbedsName, [sampleShape[0], pooled]);
-        if (_timeIdsName is not null) Bind(_timeIdsName, [sampleShape[0], 6]);
+        if (_timeIdsName is not null) Bind(_timeIdsName, [sampleShape[0], TimeIdsWidth]);
         if (_timestepDims.Length == 1) Bind(_timestepName, [_timestepDims[0] > 0 ? _timestepDims[0] : sampleShape[0]]);
         foreach (var name in conflicting) values.Remove(name);
 

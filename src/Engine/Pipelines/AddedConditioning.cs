@@ -6,28 +6,34 @@ namespace SdBlazor.Engine.Pipelines;
 /// </summary>
 /// <param name="Pooled">Encoder 2's projected pooled output for the prompt, [pooled width].</param>
 /// <param name="NegativePooled">The same for the negative prompt; null without classifier-free guidance.</param>
-/// <param name="TimeIds">[original h, original w, crop top, crop left, target h, target w].</param>
+/// <param name="TimeIds">[original h, original w, crop top, crop left, target h, target w] (the refiner: […, aesthetic score]).</param>
 public sealed record AddedConditioning(float[] Pooled, float[]? NegativePooled, float[] TimeIds, float[] NegativeTimeIds)
 {
     public int PooledWidth => Pooled.Length;
 
-    /// <summary>Fills the UNet's <c>text_embeds</c> [rows, pooled] and <c>time_ids</c> [rows, 6] for <paramref name="batch"/> images.</summary>
-    public void Fill(Span<float> textEmbeds, Span<float> timeIds, int batch)
+    /// <summary>
+    /// Fills the UNet's <c>text_embeds</c> [rows, pooled] and <c>time_ids</c> [rows, ids] for <paramref name="batch"/> images;
+    /// <paramref name="pooled"/>/<paramref name="negativePooled"/> replace the defaults for the step's scheduled prompt.
+    /// </summary>
+    public void Fill(Span<float> textEmbeds, Span<float> timeIds, int batch, float[]? pooled = null, float[]? negativePooled = null)
     {
-        var row = 0;
-        if (NegativePooled is not null)
+        var rows = 0;
+        if (NegativePooled is not null) rows = FillRows(textEmbeds, timeIds, 0, batch, negativePooled ?? NegativePooled, NegativeTimeIds);
+        FillRows(textEmbeds, timeIds, rows, batch, pooled ?? Pooled, TimeIds);
+    }
+
+    /// <summary>One half of the CFG batch (A1111's separate passes when prompt and negative prompt differ in length).</summary>
+    public void FillHalf(Span<float> textEmbeds, Span<float> timeIds, int batch, bool negative, float[]? pooled) =>
+        FillRows(textEmbeds, timeIds, 0, batch, pooled ?? (negative ? NegativePooled! : Pooled), negative ? NegativeTimeIds : TimeIds);
+
+    private static int FillRows(Span<float> textEmbeds, Span<float> timeIds, int first, int count, float[] pooled, float[] ids)
+    {
+        for (var row = first; row < first + count; row++)
         {
-            for (var i = 0; i < batch; i++, row++)
-            {
-                NegativePooled.CopyTo(textEmbeds.Slice(row * PooledWidth, PooledWidth));
-                NegativeTimeIds.CopyTo(timeIds.Slice(row * 6, 6));
-            }
+            pooled.CopyTo(textEmbeds.Slice(row * pooled.Length, pooled.Length));
+            ids.CopyTo(timeIds.Slice(row * ids.Length, ids.Length));
         }
-        for (var i = 0; i < batch; i++, row++)
-        {
-            Pooled.CopyTo(textEmbeds.Slice(row * PooledWidth, PooledWidth));
-            TimeIds.CopyTo(timeIds.Slice(row * 6, 6));
-        }
+        return first + count;
     }
 }
 

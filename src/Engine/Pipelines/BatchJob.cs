@@ -41,4 +41,30 @@ public sealed record BatchJob(
 
     /// <summary>img2img: the starting noise is scaled by this (A1111's <c>initial_noise_multiplier</c>).</summary>
     public float NoiseMultiplier { get; init; } = 1;
+
+    /// <summary>SDXL refiner: where the rest of the steps move to another model; null without one.</summary>
+    public RefinerHandOff? Refiner { get; init; }
+
+    /// <summary>This job with another model's SDXL conditioning (the refiner's after the hand-off).</summary>
+    public BatchJob WithConditioning(SdxlConditioning c) => this with
+    {
+        Conditional = c.Conditional.Schedule[0].States,
+        Unconditional = c.Unconditional?.Schedule[0].States,
+        Tokens = c.Conditional.Tokens,
+        Hidden = c.Conditional.Hidden,
+        ConditionalSchedule = c.Conditional,
+        UnconditionalSchedule = c.Unconditional,
+        Added = c.Added,
+    };
+}
+
+/// <summary>
+/// A1111's refiner (<c>sd_samplers_common.apply_refiner</c>): at the first model call whose completed ratio
+/// <c>(999 − timestep) / 1000</c> reaches <paramref name="SwitchAt"/>, the sampler goes on with the latents it has
+/// on another model. <paramref name="Enter"/> loads it and returns its conditioning for the request.
+/// </summary>
+public sealed record RefinerHandOff(double SwitchAt, Func<CancellationToken, (LoadedModel Model, SdxlConditioning Conditioning)> Enter)
+{
+    /// <remarks>A1111 finds the timestep as the index of the nearest sigma; the schedulers' timesteps here are that index (rounded for interpolated ones).</remarks>
+    public static bool Reached(float timestep, double switchAt) => (999 - Math.Round(timestep)) / 1000 >= switchAt;
 }

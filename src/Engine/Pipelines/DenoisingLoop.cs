@@ -33,6 +33,11 @@ internal sealed class DenoisingLoop(LoadedModel model, BatchJob job, IScheduler 
 {
     public const int LatentChannels = StableDiffusionPipeline.LatentChannels;
 
+    /// <summary>The model whose UNet made the last step: the refiner after an SDXL hand-off (its VAE decodes), else the one given.</summary>
+    public LoadedModel Model => _current ?? model;
+
+    private LoadedModel? _current;
+
     /// <summary>Denoises <paramref name="latents"/> [batch, 4, h, w] in place; false when <paramref name="skip"/> asked to abandon the batch.</summary>
     public bool Run(float[] latentsArray, int latentHeight, int latentWidth, TorchGenerator[] generators, IStepProgressSink? progress, Func<bool>? skip,
         RunOptions runOptions, Stopwatch started, CancellationToken cancellationToken)
@@ -46,6 +51,7 @@ internal sealed class DenoisingLoop(LoadedModel model, BatchJob job, IScheduler 
         var calls = Math.Max(timesteps.Count - begin, 0);
         var totalSteps = steps - begin / scheduler.Order;
 
+        _current = null;
         var unet = model.UNet;
         var extra = hook?.ExtraChannels ?? 0;
         if (unet.InChannels != LatentChannels + extra)
@@ -57,27 +63,28 @@ internal sealed class DenoisingLoop(LoadedModel model, BatchJob job, IScheduler 
         // Inputs with extra channels are assembled here (rows of [latents, extra]); without them the UNet's own buffer takes the scaled latents.
         var scaledArray = extra > 0 ? ArrayPool<float>.Shared.Rent(n) : null;
         float[]? separateInput = null, separateOutput = null;
+        var conditioning = new UNetConditioning(job, batch);
+        // Binds the UNet to the conditioning (again after a refiner hand-off); returns where the step's input goes.
+        Span<float> Bind(int step)
+        {
+            if (conditioning.SeparatePasses)
+            {
+                separateInput ??= ArrayPool<float>.Shared.Rent(inputLength);
+                separateOutput ??= ArrayPool<float>.Shared.Rent(2 * n);
+                return separateInput.AsSpan(0, inputLength);
+            }
+            unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, conditioning.Conditional.Hidden, job.Added?.PooledWidth ?? 0);
+            // SDXL's pooled embeddings and time ids change only with the scheduled prompt; FillIfChanged uploads them with the hidden states.
+            conditioning.FillIfChanged(unet, step);
+            return unet.Sample[..inputLength];
+        }
         try
         {
             var latents = latentsArray.AsSpan(0, n);
-            var conditioning = new UNetConditioning(job, batch);
-            Span<float> input;
-            if (conditioning.SeparatePasses)
-            {
-                separateInput = ArrayPool<float>.Shared.Rent(inputLength);
-                separateOutput = ArrayPool<float>.Shared.Rent(2 * n);
-                input = separateInput.AsSpan(0, inputLength);
-            }
-            else
-            {
-                unet.Prepare(guidance ? 2 * batch : batch, LatentChannels, latentHeight, latentWidth, conditioning.Conditional.Tokens, job.Hidden, job.Added?.PooledWidth ?? 0);
-                // SDXL's pooled embeddings and time ids are the same every step; FillIfChanged uploads them with the hidden states.
-                job.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch);
-                conditioning.FillIfChanged(unet, 0);
-                input = unet.Sample[..inputLength];
-            }
+            var input = Bind(0);
             for (var i = 0; extra > 0 && i < batch; i++)
                 hook!.FillExtraChannels(i, input.Slice(i * rowLength + itemLength, extra * plane));
+            var refiner = job.Refiner;
 
             var reported = 0;
             for (var j = 0; j < calls; j++)
@@ -88,6 +95,18 @@ internal sealed class DenoisingLoop(LoadedModel model, BatchJob job, IScheduler 
                 var t = timesteps[begin + j];
                 // A1111's denoiser counts steps from 0 for prompt editing; second-order samplers' extra calls keep the step's conditioning.
                 var conditioningStep = j / scheduler.Order;
+                if (refiner is not null && RefinerHandOff.Reached(t, refiner.SwitchAt))
+                {
+                    if (extra > 0) throw new NotSupportedException("The SDXL refiner cannot take over from an inpainting UNet.");
+                    // A1111's apply_refiner: the latents stay as they are; the model and its conditioning change under the sampler.
+                    var (refinerModel, refinerConditioning) = refiner.Enter(cancellationToken);
+                    refiner = null;
+                    _current = refinerModel;
+                    unet = refinerModel.UNet;
+                    job = job.WithConditioning(refinerConditioning);
+                    conditioning = new UNetConditioning(job, batch);
+                    input = Bind(conditioningStep);
+                }
                 if (scaledArray is null) scheduler.ScaleModelInput(latents, t, input);
                 else
                 {
@@ -98,9 +117,9 @@ internal sealed class DenoisingLoop(LoadedModel model, BatchJob job, IScheduler 
                 ReadOnlySpan<float> unetOutput;
                 try
                 {
-                    if (separateOutput is not null)
+                    if (conditioning.SeparatePasses)
                     {
-                        conditioning.RunSeparate(unet, conditioningStep, t, input, separateOutput.AsSpan(0, 2 * n), LatentChannels, latentHeight, latentWidth, runOptions);
+                        conditioning.RunSeparate(unet, conditioningStep, t, input, separateOutput!.AsSpan(0, 2 * n), LatentChannels, latentHeight, latentWidth, runOptions);
                         unetOutput = separateOutput.AsSpan(0, 2 * n);
                     }
                     else
@@ -132,7 +151,7 @@ internal sealed class DenoisingLoop(LoadedModel model, BatchJob job, IScheduler 
                 if (done > reported && progress is not null)
                 {
                     progress.OnStep(new StepProgress(job.FirstImageIndex, job.BatchIndex, done, totalSteps, t, started.Elapsed,
-                        latentsArray.AsMemory(0, n), latentHeight, latentWidth, model.Previewer));
+                        latentsArray.AsMemory(0, n), latentHeight, latentWidth, Model.Previewer));
                 }
                 reported = Math.Max(reported, done);
             }

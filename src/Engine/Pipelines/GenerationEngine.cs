@@ -230,6 +230,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         CancellationToken cancellationToken, Func<bool>? skipImage = null, int imagesPerUNetBatch = 0)
     {
         await PrepareCheckpointAsync(string.IsNullOrWhiteSpace(request?.Model) ? _registry.DefaultModel : request.Model, progress, cancellationToken).ConfigureAwait(false);
+        if (request?.RefinerCheckpoint is { Length: > 0 } refiner && !refiner.Trim().Equals("None", StringComparison.OrdinalIgnoreCase))
+            await PrepareCheckpointAsync(refiner.Trim(), progress, cancellationToken).ConfigureAwait(false);
         var validated = _validator.Validate(request!);
         try
         {
@@ -267,7 +269,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         var (negativeText, negativeTags) = LoraTags.Extract(request.NegativePrompt, warnings);
         if (negativeTags.Count > 0)
             warnings.Add($"LoRA tags in the negative prompt ({string.Join(", ", negativeTags.Select(t => t.Name))}) were removed from it and not applied.");
-        var model = GetOrLoad(WithLoras(validated.Model, tags, warnings, cancellationToken));
+        var baseFolder = WithLoras(validated.Model, tags, warnings, cancellationToken);
+        var model = GetOrLoad(baseFolder);
         var sha256 = _registry.Sha256(validated.Model);
         foreach (var warning in warnings) _logger.LogWarning("{Model}: {Warning}", validated.Model.Name, warning);
         var encoded = request with { Prompt = promptText, NegativePrompt = negativeText };
@@ -286,17 +289,17 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         }
         PromptConditioning conditional;
         PromptConditioning? unconditional;
-        AddedConditioning? added = null;
+        SdxlConditioning? sdxl = null;
         if (model.IsSdxl)
         {
-            // SDXL prompts are encoded as written (no A1111 weighting, editing or 75-token chunks yet).
             if (SdxlEmbeddingWarning(model, encoded) is { } notInjected) warnings.Add(notInjected);
-            var sdxl = new StableDiffusionXLPipeline(model).EncodePrompts(encoded.Prompt, encoded.NegativePrompt, guidance, validated.Width, validated.Height, runOptions, cancellationToken);
-            conditional = new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, sdxl.Conditional)]);
-            unconditional = sdxl.Unconditional is { } u ? new PromptConditioning(sdxl.Tokens, sdxl.Hidden, [new ScheduledStates(int.MaxValue, u)]) : null;
-            added = sdxl.Added;
+            if (request.ClipSkip > 1) warnings.Add($"Clip skip {request.ClipSkip} does not apply to SDXL models (they are conditioned on both encoders' penultimate layers, as in A1111).");
+            sdxl = new StableDiffusionXLPipeline(model).Encode(encoded.Prompt, encoded.NegativePrompt, request.Steps, TextConditioning.Options(request),
+                guidance, validated.Width, validated.Height, runOptions, _logger, cancellationToken);
+            (conditional, unconditional) = (sdxl.Conditional, sdxl.Unconditional);
         }
         else (conditional, unconditional) = TextConditioning.Encode(model, encoded, guidance, runOptions, _logger, cancellationToken, _embeddings, warnings);
+        var added = sdxl?.Added;
 
         float[]? moments = null;
         var momentsChannels = 0;
@@ -327,7 +330,20 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             warnings.Add($"Inpainting conditioning mask strength {request.InpaintingMaskWeight:0.##} applies to inpainting models only; '{validated.Model.Name}' is not one.");
 
         var pipeline = new StableDiffusionPipeline(model);
+        // The refiner replaces the base model in memory (one model resident, as A1111 swaps weights); each batch starts on
+        // the base again. Its conditioning is encoded once, when it first takes over.
+        SdxlConditioning? refinerConditioning = null;
+        string? refinerUsed = null;
+        var handOff = validated.Refiner is { } refinerFolder ? new RefinerHandOff(request.RefinerSwitchAt, ct =>
+        {
+            var refinerModel = GetOrLoad(refinerFolder);
+            refinerConditioning ??= new StableDiffusionXLPipeline(refinerModel).Encode(encoded.Prompt, encoded.NegativePrompt, request.Steps,
+                TextConditioning.Options(request), guidance, validated.Width, validated.Height, runOptions, _logger, ct);
+            refinerUsed = ShortTitle(refinerFolder);
+            return (refinerModel, refinerConditioning);
+        }) : null;
         HiresFix? hires = null;
+        AddedConditioning? hrAdded = null;
         if (validated.Hires is { } hiresPlan)
         {
             // The second pass's own prompts, encoded only when they differ.
@@ -335,11 +351,21 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             var hrPrompt = string.IsNullOrEmpty(request.HrPrompt) ? promptText : LoraTags.Extract(request.HrPrompt, []).Text;
             var hrNegative = string.IsNullOrEmpty(request.HrNegativePrompt) ? negativeText : LoraTags.Extract(request.HrNegativePrompt, []).Text;
             var samePrompts = hrPrompt == promptText && hrNegative == negativeText;
-            // SDXL's second pass keeps the first pass's conditioning (its own prompt encoder has no hires prompts yet).
-            if (model.IsSdxl && !samePrompts) warnings.Add("Hires prompts are not used with SDXL models yet: the second pass used the first pass's prompts.");
-            var (hrConditional, hrUnconditional) = samePrompts || model.IsSdxl
+            var hrRequest = encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative };
+            PromptConditioning hrConditional;
+            PromptConditioning? hrUnconditional;
+            if (sdxl is not null)
+            {
+                // A1111's calculate_hr_conds: the second pass is conditioned at its own size (original = target = hires size).
+                var hr = samePrompts
+                    ? sdxl.AtSize(hiresPlan.Width, hiresPlan.Height)
+                    : new StableDiffusionXLPipeline(model).Encode(hrPrompt, hrNegative, request.Steps, TextConditioning.Options(request), guidance,
+                        hiresPlan.Width, hiresPlan.Height, runOptions, _logger, cancellationToken);
+                (hrConditional, hrUnconditional, hrAdded) = (hr.Conditional, hr.Unconditional, hr.Added);
+            }
+            else (hrConditional, hrUnconditional) = samePrompts
                 ? (conditional, unconditional)
-                : TextConditioning.Encode(model, encoded with { Prompt = hrPrompt, NegativePrompt = hrNegative }, guidance, runOptions, _logger, cancellationToken, _embeddings, warnings);
+                : TextConditioning.Encode(model, hrRequest, guidance, runOptions, _logger, cancellationToken, _embeddings, warnings);
             // A1111 conditions the second pass on the upscaled first image × (1 − mask weight): at the default weight 1
             // that is the empty image txt2img conditions on, so the same conditioning at the target size serves.
             float[]? hiresConditioning = null;
@@ -348,7 +374,7 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                 hiresConditioning = InpaintConditioning.Create(model, null, null, 1, hiresPlan.Width, hiresPlan.Height, runOptions, cancellationToken);
                 if (maskWeight != 1) warnings.Add("Hires fix with an inpainting model: the second pass is conditioned on an empty image (as at mask strength 1).");
             }
-            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional) { ImageConditioning = hiresConditioning };
+            hires = new HiresFix(model, validated, hiresPlan, upscaler, hrConditional, hrUnconditional, hrAdded) { ImageConditioning = hiresConditioning };
         }
         var images = new List<GeneratedImage>();
         try
@@ -373,7 +399,9 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
                         NoiseMultiplier = (float)request.InitialNoiseMultiplier,
                         ImageConditioning = imageConditioning,
                         Added = added,
+                        Refiner = handOff,
                     };
+                    if (handOff is not null) pipeline = new StableDiffusionPipeline(GetOrLoad(baseFolder));
                     var batchImages = hires is null
                         ? pipeline.Run(validated, job, progress, skipImage, runOptions, started, cancellationToken)
                         : hires.Run(pipeline, job, progress, skipImage, runOptions, started, cancellationToken);
@@ -429,6 +457,8 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             MaskBlur = validated.Inpaint is null ? null : request.MaskBlur,
             ConditionalMaskWeight = model.UNet.IsInpainting ? request.InpaintingMaskWeight : null,
             MaskedAreaPadding = validated.Crop is null ? null : request.InpaintFullResPadding,
+            Refiner = refinerUsed,
+            RefinerSwitchAt = refinerUsed is null ? null : request.RefinerSwitchAt,
             NoiseMultiplier = validated.IsImg2Img && request.InitialNoiseMultiplier != 1 ? request.InitialNoiseMultiplier : null,
         };
     }
@@ -598,7 +628,12 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
         RunOptions runOptions, CancellationToken cancellationToken)
     {
         if (model.IsSdxl)
-            return new StableDiffusionXLPipeline(model).EncodePrompts(prompt, negativePrompt, guidance, width, height, runOptions, cancellationToken);
+        {
+            var sdxl = new StableDiffusionXLPipeline(model).Encode(prompt, negativePrompt, 1, PromptOptions.Default, guidance, width, height,
+                runOptions, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancellationToken);
+            return new PromptEmbeddings(sdxl.Conditional.Schedule[0].States, sdxl.Unconditional?.Schedule[0].States, sdxl.Conditional.Tokens,
+                sdxl.Conditional.Hidden, sdxl.Added);
+        }
         var conditional = EncodePrompt(model, prompt, runOptions, cancellationToken, out var hidden);
         var unconditional = guidance ? EncodePrompt(model, negativePrompt ?? "", runOptions, cancellationToken, out _) : null;
         return new PromptEmbeddings(conditional, unconditional, ClipTokenizer.ContextLength, hidden, null);
@@ -676,6 +711,10 @@ public sealed class GenerationEngine : IGenerationEngine, IDisposable
             throw new GenerationValidationException(ex.Message);
         }
     }
+
+    /// <summary>A1111's <c>CheckpointInfo.short_title</c>: the name and the first 10 hex digits of its SHA-256, when known.</summary>
+    private string ShortTitle(ModelFolder folder) =>
+        _registry.Sha256(folder) is { Length: >= 10 } sha ? $"{folder.Name} [{sha[..10]}]" : folder.Name;
 
     /// <summary>A1111's range for random seeds: [0, 2³² − 2].</summary>
     private static long RandomSeed() => BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4)) % 4294967295L;

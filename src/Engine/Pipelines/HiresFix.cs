@@ -16,7 +16,7 @@ namespace SdBlazor.Engine.Pipelines;
 /// pass that is the pipeline's own img2img over those latents, with the image's seed drawing fresh noise at the new size.
 /// </summary>
 internal sealed class HiresFix(LoadedModel model, ValidatedRequest request, HiresPlan plan, IImageUpscaler? upscaler,
-    Prompts.PromptConditioning conditional, Prompts.PromptConditioning? unconditional)
+    Prompts.PromptConditioning conditional, Prompts.PromptConditioning? unconditional, AddedConditioning? added)
 {
     /// <summary>An inpainting UNet's conditioning at the second pass's size; null for ordinary UNets.</summary>
     public float[]? ImageConditioning { get; init; }
@@ -52,6 +52,7 @@ internal sealed class HiresFix(LoadedModel model, ValidatedRequest request, Hire
             InitLatentsMoments = moments,
             InitLatentsChannels = channels,
             ImageConditioning = ImageConditioning,
+            Added = added,
         };
         cancellationToken.ThrowIfCancellationRequested();
         var latents = pipeline.Denoise(second, secondJob, progress, skip, runOptions, started, cancellationToken);

@@ -61,8 +61,9 @@ public interface IGenerationEngine
 /// <param name="Sha256">SHA-256 of <c>unet/model.onnx</c>, or of the checkpoint file (hex, lower case), for A1111-style model hashes; null until computed.</param>
 /// <param name="FileName">For a checkpoint, its file name (<c>NAME.safetensors</c>, as A1111 titles it); null for a folder.</param>
 /// <param name="Error">Why this model cannot be used (a pickle file, a damaged or unknown checkpoint), naming it; null when usable.</param>
+/// <param name="IsSdxl">SDXL family (base or refiner): what a refiner must match.</param>
 public sealed record ModelDescriptor(string Name, string Path, int NativeWidth, int NativeHeight, bool SupportsImg2Img, string? Sha256,
-    string? FileName = null, string? Error = null);
+    string? FileName = null, string? Error = null, bool IsSdxl = false);
 
 /// <summary>
 /// Receives per-step progress. Called synchronously on the engine thread: implementations must be fast
@@ -163,6 +164,12 @@ public sealed record ResolvedParameters(
 
     /// <summary>img2img noise multiplier when it is not 1.</summary>
     public double? NoiseMultiplier { get; init; }
+
+    /// <summary>The refiner as A1111's infotext names it ("name [short hash]"), when it took over; null otherwise.</summary>
+    public string? Refiner { get; init; }
+
+    /// <summary>A1111's <c>refiner_switch_at</c>, when the refiner took over.</summary>
+    public double? RefinerSwitchAt { get; init; }
 }
 
 /// <summary>

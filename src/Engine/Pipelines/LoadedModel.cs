@@ -16,7 +16,10 @@ public sealed class LoadedModel : IDisposable
     private LoadedModel(ModelFolder folder) => Folder = folder;
 
     public ModelFolder Folder { get; }
+    /// <summary>CLIP-L's tokenizer; a refiner's is bigG's (the refiner has no CLIP-L).</summary>
     public ClipTokenizer Tokenizer { get; private set; } = null!;
+
+    /// <summary>The (first) text encoder; not loaded for an SDXL refiner (<see cref="ModelFolder.IsRefiner"/>), which only has <see cref="TextEncoder2"/>.</summary>
     public TextEncoderRunner TextEncoder { get; private set; } = null!;
 
     /// <summary>SDXL's second tokenizer and text encoder; null for SD 1.x/2.x.</summary>
@@ -40,9 +43,12 @@ public sealed class LoadedModel : IDisposable
         var model = new LoadedModel(folder);
         try
         {
-            model.Tokenizer = ClipTokenizer.Load(folder.TokenizerFolder);
-            var textEncoder = model.Own(sessions.Create(folder.TextEncoderPath, "text_encoder"));
-            model.TextEncoder = model.Own(new TextEncoderRunner(textEncoder, edited => sessions.CreateEdited(folder.TextEncoderPath, "text_encoder", edited)));
+            if (!folder.IsRefiner)
+            {
+                model.Tokenizer = ClipTokenizer.Load(folder.TokenizerFolder);
+                var textEncoder = model.Own(sessions.Create(folder.TextEncoderPath, "text_encoder"));
+                model.TextEncoder = model.Own(new TextEncoderRunner(textEncoder, edited => sessions.CreateEdited(folder.TextEncoderPath, "text_encoder", edited)));
+            }
             var unet = sessions.Create(folder.UNetPath, "unet");
             var fixShapes = fixedUNetShapes == FixedShapes.Always || (fixedUNetShapes == FixedShapes.Auto && unet.ExecutionProvider == SessionFactory.DirectML);
             try
@@ -58,6 +64,7 @@ public sealed class LoadedModel : IDisposable
             if (folder.TextEncoder2Path is not null)
             {
                 model.Tokenizer2 = ClipTokenizer.Load(folder.Tokenizer2Folder);
+                if (folder.IsRefiner) model.Tokenizer = model.Tokenizer2;
                 model.TextEncoder2 = model.Own(new TextEncoderRunner(model.Own(sessions.Create(folder.TextEncoder2Path, "text_encoder_2"))));
             }
             if (model.UNet.TakesAddedConditioning != folder.IsSdxl)

@@ -99,7 +99,17 @@ public sealed class RequestValidator(ModelRegistry registry)
                 throw;
             }
         }
-        return new ValidatedRequest(request, model, sampler, width, height, init) { Hires = HiresPlanFor(request, sampler, width, height), Inpaint = inpaint, Crop = crop };
+        ModelFolder? refiner;
+        try
+        {
+            refiner = RefinerFor(request, model);
+        }
+        catch
+        {
+            init?.Dispose();
+            throw;
+        }
+        return new ValidatedRequest(request, model, sampler, width, height, init) { Hires = HiresPlanFor(request, sampler, width, height), Inpaint = inpaint, Crop = crop, Refiner = refiner };
     }
 
     /// <summary>
@@ -126,6 +136,27 @@ public sealed class RequestValidator(ModelRegistry registry)
         var overlay = new L8[prepared.Width * prepared.Height];
         prepared.CopyPixelDataTo(overlay);
         return (scaled, inpaint, new InpaintCrop(x1, y1, box.Width, box.Height, init, overlay.Select(p => p.PackedValue / 255f).ToArray()));
+    }
+
+    /// <summary>
+    /// A1111's <c>refiner_checkpoint</c>: "None"/empty is none, the base model itself is none (A1111 skips the switch);
+    /// the refiner must be of the SDXL family, like the base (another family's latents mean nothing to it).
+    /// </summary>
+    private ModelFolder? RefinerFor(GenerationRequest request, ModelFolder model)
+    {
+        var name = request.RefinerCheckpoint?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Equals("None", StringComparison.OrdinalIgnoreCase)) return null;
+        if (double.IsNaN(request.RefinerSwitchAt) || request.RefinerSwitchAt is < 0 or > 1)
+            Fail($"Refiner switch at must be between 0 and 1 (got {request.RefinerSwitchAt}).");
+        if (!registry.TryGet(name, out var refiner))
+            Fail($"Unknown refiner '{name}'. Available models: {string.Join(", ", registry.Names.Order(StringComparer.OrdinalIgnoreCase))}.");
+        if (refiner.Path == model.Path) return null;
+        if (!model.IsSdxl || !refiner.IsSdxl)
+            Fail($"Refiner '{refiner.Name}' cannot refine '{model.Name}': a refiner works on SDXL latents, so both must be SDXL models "
+                + $"({model.Name}: {(model.IsSdxl ? "SDXL" : "SD 1.x/2.x")}, {refiner.Name}: {(refiner.IsSdxl ? "SDXL" : "SD 1.x/2.x")}).");
+        if (request.EnableHr && request.InitImage is null)
+            Fail("A refiner together with hires fix is not supported yet: use one or the other.");
+        return refiner;
     }
 
     private static HiresPlan? HiresPlanFor(GenerationRequest request, SamplerChoice sampler, int width, int height)

@@ -18,6 +18,11 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
 {
     public const int LatentChannels = 4;
 
+    /// <summary>The model that finished the last <see cref="Denoise"/> (the refiner after a hand-off); <see cref="Decode"/> uses its VAE.</summary>
+    public LoadedModel Model { get; private set; } = model;
+
+    private readonly LoadedModel _base = model;
+
     /// <summary>Runs <paramref name="job"/>; returns <c>null</c> when <paramref name="skip"/> asked to abandon it.</summary>
     /// <param name="started">When the request started (progress reports time elapsed since).</param>
     public IReadOnlyList<GeneratedImage>? Run(
@@ -52,7 +57,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         }
         var calls = Math.Max(scheduler.Timesteps.Count - begin, 0);
         var generators = job.Seeds.Select(s => new TorchGenerator((ulong)s)).ToArray();
-        if (model.UNet.IsInpainting && job.ImageConditioning is null)
+        if (_base.UNet.IsInpainting && job.ImageConditioning is null)
             throw new NotSupportedException("unet: an inpainting UNet (9 input channels) needs the image conditioning, but the pipeline prepared none.");
 
         var latentsArray = ArrayPool<float>.Shared.Rent(n);
@@ -70,11 +75,12 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
             {
                 blend = PrepareImageLatents(job, generators, itemLength, latentHeight, latentWidth, latents, scheduler, begin, calls);
             }
-            var hook = InpaintingHook.For(blend, model.UNet.IsInpainting ? job.ImageConditioning : null);
-            var loop = new DenoisingLoop(model, job, scheduler, begin, request.Request.Steps, (float)request.Request.CfgScale, hook);
-            return loop.Run(latentsArray, latentHeight, latentWidth, generators, progress, skip, runOptions, started, cancellationToken)
-                ? latentsArray.AsSpan(0, n).ToArray()
-                : null;
+            var hook = InpaintingHook.For(blend, _base.UNet.IsInpainting ? job.ImageConditioning : null);
+            var loop = new DenoisingLoop(_base, job, scheduler, begin, request.Request.Steps, (float)request.Request.CfgScale, hook);
+            Model = _base;
+            var finished = loop.Run(latentsArray, latentHeight, latentWidth, generators, progress, skip, runOptions, started, cancellationToken);
+            Model = loop.Model;
+            return finished ? latentsArray.AsSpan(0, n).ToArray() : null;
         }
         finally
         {
@@ -95,7 +101,7 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         // One encoding shared by the batch (img2img), or one per image (hires fix) laid out one after another.
         var momentsStride = job.InitLatentsChannels * (itemLength / LatentChannels);
         var perImage = moments.Length >= generators.Length * momentsStride && generators.Length > 1;
-        var scaling = model.Folder.ScalingFactor;
+        var scaling = _base.Folder.ScalingFactor;
         var initLatents = new float[latents.Length];
         var noise = new float[itemLength];
         for (var i = 0; i < generators.Length; i++)
@@ -150,9 +156,9 @@ public sealed class StableDiffusionPipeline(LoadedModel model)
         {
             for (var i = 0; i < job.Seeds.Count; i++)
             {
-                TensorPrimitives.Divide(latents.AsSpan(i * itemLength, itemLength), model.Folder.ScalingFactor, scaled);
+                TensorPrimitives.Divide(latents.AsSpan(i * itemLength, itemLength), Model.Folder.ScalingFactor, scaled);
                 long[] shape = [];
-                var pixels = RunCancellable(() => model.VaeDecoder.Decode(scaled, LatentChannels, latentHeight, latentWidth, runOptions, out shape), cancellationToken);
+                var pixels = RunCancellable(() => Model.VaeDecoder.Decode(scaled, LatentChannels, latentHeight, latentWidth, runOptions, out shape), cancellationToken);
                 if (shape.Length != 4 || shape[1] != 3)
                     throw new NotSupportedException($"vae_decoder: output shape [{string.Join(", ", shape)}]; expected [1, 3, height, width].");
                 var image = ImageTensors.ToImage(pixels, (int)shape[2], (int)shape[3]);

@@ -23,8 +23,7 @@ internal static class TextConditioning
         bool guidance, RunOptions runOptions, ILogger logger, CancellationToken cancellationToken,
         EmbeddingLibrary? embeddings = null, ICollection<string>? warnings = null)
     {
-        EmphasisModes.TryParse(request.Emphasis, out var emphasis);
-        var options = new PromptOptions(emphasis, request.ClipSkip);
+        var options = Options(request);
         var lookup = Embeddings(model, request, guidance, options, embeddings, runOptions, logger, warnings, cancellationToken);
         var encoder = new PromptEncoder(model.Tokenizer, options, (ids, fixes) =>
             StableDiffusionPipeline.RunCancellable(() => model.TextEncoder.Encode(ids, runOptions, options.ClipSkip, fixes, out _), cancellationToken),
@@ -34,7 +33,19 @@ internal static class TextConditioning
         // The hires pass encodes again: its warning would repeat the first pass's.
         if (lookup.WrongWidthWarning() is { } wrongWidth && warnings?.Contains(wrongWidth) == false) warnings.Add(wrongWidth);
         if (lookup.Used.Count > 0) logger.LogInformation("Textual inversion(s) used: {Embeddings}", string.Join(", ", lookup.Used));
+        return Fit(model, conditional, unconditional, encoder.EmptyChunk, logger);
+    }
 
+    public static PromptOptions Options(GenerationRequest request)
+    {
+        EmphasisModes.TryParse(request.Emphasis, out var emphasis);
+        return new PromptOptions(emphasis, request.ClipSkip);
+    }
+
+    /// <summary>Fits both conditionings to the UNet's token axis; <paramref name="emptyChunk"/> is the empty prompt's [77 × hidden] encoding.</summary>
+    public static (PromptConditioning Conditional, PromptConditioning? Unconditional) Fit(LoadedModel model, PromptConditioning conditional,
+        PromptConditioning? unconditional, Func<float[]> emptyChunk, ILogger logger)
+    {
         var unet = model.UNet;
         if (unet.FixedSequenceLength is { } fixedTokens)
         {
@@ -46,14 +57,14 @@ internal static class TextConditioning
             unconditional = unconditional?.Truncate(chunks);
             if (conditional.Chunks < chunks || unconditional?.Chunks < chunks)
             {
-                var empty = encoder.EmptyChunk();
+                var empty = emptyChunk();
                 conditional = conditional.PadTo(chunks, empty);
                 unconditional = unconditional?.PadTo(chunks, empty);
             }
         }
         else if (unconditional is not null && unconditional.Chunks != conditional.Chunks && (unet.FixesShapes || unet.FixedBatch is not null))
         {
-            var empty = encoder.EmptyChunk();
+            var empty = emptyChunk();
             var chunks = Math.Max(conditional.Chunks, unconditional.Chunks);
             conditional = conditional.PadTo(chunks, empty);
             unconditional = unconditional.PadTo(chunks, empty);

@@ -25,9 +25,12 @@ internal sealed class UNetConditioning(BatchJob job, int batch)
     /// <summary>Single pass: fills [uncond…, cond…] for <paramref name="step"/> when it differs from what the UNet has, and uploads it.</summary>
     public void FillIfChanged(UNetRunner unet, int step)
     {
-        var cond = Conditional.At(step);
-        var uncond = Unconditional?.At(step);
+        var condEntry = Conditional.EntryAt(step);
+        var uncondEntry = Unconditional?.EntryAt(step);
+        var (cond, uncond) = (condEntry.States, uncondEntry?.States);
         if (ReferenceEquals(cond, _filledCond) && ReferenceEquals(uncond, _filledUncond)) return;
+        // SDXL: the pooled vector belongs to the scheduled text as the hidden states do (A1111's dict conditioning).
+        job.Added?.Fill(unet.TextEmbeds, unet.TimeIds, batch, condEntry.Pooled, uncondEntry?.Pooled);
         var destination = unet.EncoderHiddenStates;
         var row = Conditional.Tokens * Conditional.Hidden;
         var offset = 0;
@@ -46,16 +49,18 @@ internal sealed class UNetConditioning(BatchJob job, int batch)
         int channels, int latentHeight, int latentWidth, RunOptions runOptions)
     {
         var n = scaledSample.Length;
-        RunHalf(unet, Unconditional!, step, timestep, scaledSample, output[..n], channels, latentHeight, latentWidth, runOptions);
-        RunHalf(unet, Conditional, step, timestep, scaledSample, output.Slice(n, n), channels, latentHeight, latentWidth, runOptions);
+        RunHalf(unet, Unconditional!, true, step, timestep, scaledSample, output[..n], channels, latentHeight, latentWidth, runOptions);
+        RunHalf(unet, Conditional, false, step, timestep, scaledSample, output.Slice(n, n), channels, latentHeight, latentWidth, runOptions);
         _filledCond = _filledUncond = null;
     }
 
-    private void RunHalf(UNetRunner unet, PromptConditioning conditioning, int step, float timestep, ReadOnlySpan<float> scaledSample,
+    private void RunHalf(UNetRunner unet, PromptConditioning conditioning, bool negative, int step, float timestep, ReadOnlySpan<float> scaledSample,
         Span<float> output, int channels, int latentHeight, int latentWidth, RunOptions runOptions)
     {
-        unet.Prepare(batch, channels, latentHeight, latentWidth, conditioning.Tokens, conditioning.Hidden);
-        var states = conditioning.At(step);
+        unet.Prepare(batch, channels, latentHeight, latentWidth, conditioning.Tokens, conditioning.Hidden, job.Added?.PooledWidth ?? 0);
+        var entry = conditioning.EntryAt(step);
+        var states = entry.States;
+        job.Added?.FillHalf(unet.TextEmbeds, unet.TimeIds, batch, negative, entry.Pooled);
         var row = states.Length;
         for (var i = 0; i < batch; i++) states.CopyTo(unet.EncoderHiddenStates.Slice(i * row, row));
         unet.UploadHiddenStates();

@@ -20,6 +20,9 @@ public sealed record ValidatedRequest(
     /// <summary>Hires fix: the second pass's size and settings (null without hires fix). Memory estimates count its size.</summary>
     public HiresPlan? Hires { get; init; }
 
+    /// <summary>SDXL refiner model (null without one).</summary>
+    public ModelFolder? Refiner { get; init; }
+
     /// <summary>Inpainting: the mask prepared at Width×Height (null for plain img2img and txt2img).</summary>
     public InpaintMask? Inpaint { get; init; }
 

@@ -1,7 +1,8 @@
 namespace SdBlazor.Engine.Prompts;
 
 /// <summary>One entry of a conditioning schedule: <paramref name="States"/> [tokens × hidden] up to step <paramref name="EndAtStep"/>.</summary>
-public sealed record ScheduledStates(int EndAtStep, float[] States);
+/// <param name="Pooled">SDXL: the pooled embedding of this entry's text (A1111's <c>vector</c> changes with the schedule too).</param>
+public sealed record ScheduledStates(int EndAtStep, float[] States, float[]? Pooled = null);
 
 /// <summary>
 /// The text conditioning of one prompt over the denoising steps (A1111's list of <c>ScheduledPromptConditioning</c>):
@@ -17,10 +18,12 @@ public sealed record PromptConditioning(int Tokens, int Hidden, IReadOnlyList<Sc
     /// A1111's <c>reconstruct_cond_batch</c>: the first entry whose end step is at or after <paramref name="step"/>
     /// (0-based step counter, as A1111's denoiser counts), else the first entry.
     /// </summary>
-    public float[] At(int step)
+    public float[] At(int step) => EntryAt(step).States;
+
+    public ScheduledStates EntryAt(int step)
     {
-        foreach (var entry in Schedule) if (step <= entry.EndAtStep) return entry.States;
-        return Schedule[0].States;
+        foreach (var entry in Schedule) if (step <= entry.EndAtStep) return entry;
+        return Schedule[0];
     }
 
     /// <summary>The first <paramref name="chunks"/> chunks of every entry (a UNet that takes fewer tokens).</summary>
@@ -29,7 +32,7 @@ public sealed record PromptConditioning(int Tokens, int Hidden, IReadOnlyList<Sc
         if (chunks >= Chunks) return this;
         var length = chunks * PromptChunker.WindowLength * Hidden;
         return new PromptConditioning(chunks * PromptChunker.WindowLength, Hidden,
-            Schedule.Select(e => new ScheduledStates(e.EndAtStep, e.States[..length])).ToList());
+            Schedule.Select(e => e with { States = e.States[..length] }).ToList());
     }
 
     /// <summary>
@@ -45,7 +48,7 @@ public sealed record PromptConditioning(int Tokens, int Hidden, IReadOnlyList<Sc
             var padded = new float[chunks * window];
             e.States.CopyTo(padded, 0);
             for (var c = Chunks; c < chunks; c++) emptyChunk.CopyTo(padded, c * window);
-            return new ScheduledStates(e.EndAtStep, padded);
+            return e with { States = padded };
         }).ToList());
     }
 }

@@ -3,6 +3,9 @@ using SdBlazor.Engine.Tokenization;
 
 namespace SdBlazor.Engine.Prompts;
 
+/// <summary>One window through a text encoder: [77 × hidden] states and, for an encoder with one, its pooled output.</summary>
+public sealed record EncodedWindow(float[] States, float[]? Pooled);
+
 /// <summary>Per-request prompt settings, A1111 names in the comments.</summary>
 /// <param name="Emphasis"><c>emphasis</c>.</param>
 /// <param name="ClipSkip"><c>CLIP_stop_at_last_layers</c>: 1 = last layer; N = N-th layer from the end, then the final layer norm.</param>
@@ -22,14 +25,48 @@ public sealed record PromptOptions(
 /// whole chunk batch restored (emphasis "Original"), chunks concatenated along the tokens.
 /// Identical windows are encoded once per request.
 /// </summary>
-/// <param name="encodeWindow">Runs the text encoder on one 77-id window, with the embedding vectors that replace some
-/// of its token embeddings (null: none); returns [77 × hidden].</param>
-/// <param name="embeddings">Textual inversions the prompts may name (null: none).</param>
-public sealed class PromptEncoder(ClipTokenizer tokenizer, PromptOptions options, Func<int[], IReadOnlyList<EmbeddingFix>?, float[]> encodeWindow,
-    EmbeddingLookup? embeddings = null)
+/// <remarks>
+/// An encoder with a pooled output (SDXL's OpenCLIP bigG) gives every scheduled entry the pooled vector of its first
+/// chunk, taken before emphasis: A1111's <c>FrozenCLIPEmbedderWithCustomWordsBase.forward</c> returns
+/// <c>zs[0].pooled</c>, and <c>process_tokens</c> keeps the encoder's pooled output as it came.
+/// </remarks>
+public sealed class PromptEncoder
 {
-    private readonly PromptChunker _chunker = new(tokenizer, options.CommaPaddingBacktrack, embeddings);
-    private readonly Dictionary<string, float[]> _encoded = [];
+    private readonly PromptOptions _options;
+    private readonly Func<int[], IReadOnlyList<EmbeddingFix>?, EncodedWindow> _encodeWindow;
+    private readonly PromptChunker _chunker;
+    private readonly Dictionary<string, EncodedWindow> _encoded = [];
+
+    /// <param name="encodeWindow">Runs the text encoder on one 77-id window; returns [77 × hidden].</param>
+    public PromptEncoder(ClipTokenizer tokenizer, PromptOptions options, Func<int[], float[]> encodeWindow)
+        : this(tokenizer, options, EncodedWindow (int[] ids, IReadOnlyList<EmbeddingFix>? _) => new EncodedWindow(encodeWindow(ids), null), null)
+    {
+    }
+
+    /// <param name="encodeWindow">Runs the text encoder on one 77-id window; returns [77 × hidden] and the pooled output, if any.</param>
+    public PromptEncoder(ClipTokenizer tokenizer, PromptOptions options, Func<int[], EncodedWindow> encodeWindow)
+        : this(tokenizer, options, EncodedWindow (int[] ids, IReadOnlyList<EmbeddingFix>? _) => encodeWindow(ids), null)
+    {
+    }
+
+    /// <param name="encodeWindow">Runs the text encoder on one 77-id window, with the embedding vectors that replace some
+    /// of its token embeddings (null: none); returns [77 × hidden].</param>
+    /// <param name="embeddings">Textual inversions the prompts may name (null: none).</param>
+    public PromptEncoder(ClipTokenizer tokenizer, PromptOptions options, Func<int[], IReadOnlyList<EmbeddingFix>?, float[]> encodeWindow,
+        EmbeddingLookup? embeddings = null)
+        : this(tokenizer, options, EncodedWindow (int[] ids, IReadOnlyList<EmbeddingFix>? fixes) => new EncodedWindow(encodeWindow(ids, fixes), null), embeddings)
+    {
+    }
+
+    /// <param name="encodeWindow">Runs the text encoder on one 77-id window with its embedding vectors (null: none); returns [77 × hidden] and the pooled output, if any.</param>
+    /// <param name="embeddings">Textual inversions the prompts may name (null: none).</param>
+    public PromptEncoder(ClipTokenizer tokenizer, PromptOptions options, Func<int[], IReadOnlyList<EmbeddingFix>?, EncodedWindow> encodeWindow,
+        EmbeddingLookup? embeddings)
+    {
+        _options = options;
+        _encodeWindow = encodeWindow;
+        _chunker = new PromptChunker(tokenizer, options.CommaPaddingBacktrack, embeddings);
+    }
 
     public int Hidden { get; private set; }
 
@@ -39,43 +76,46 @@ public sealed class PromptEncoder(ClipTokenizer tokenizer, PromptOptions options
         var chunked = new Dictionary<string, ChunkedPrompt>();
         var entries = schedule.Select(e =>
         {
-            if (!chunked.TryGetValue(e.Text, out var c)) chunked[e.Text] = c = _chunker.Chunk(e.Text, options.Emphasis);
+            if (!chunked.TryGetValue(e.Text, out var c)) chunked[e.Text] = c = _chunker.Chunk(e.Text, _options.Emphasis);
             return c;
         }).ToList();
         var chunkCount = entries.Max(e => e.Chunks.Count);
 
         float[][]? states = null;
+        float[]?[] pooled = new float[]?[entries.Count];
         int window = 0;
         for (var i = 0; i < chunkCount; i++)
         {
             var batch = entries.Select(e => i < e.Chunks.Count ? e.Chunks[i] : _chunker.EmptyChunk()).ToList();
-            var z = batch.Select(chunk => (float[])EncodeWindow(chunk.Tokens, chunk.Fixes).Clone()).ToList();
+            var encoded = batch.Select(chunk => EncodeWindow(chunk.Tokens, chunk.Fixes)).ToList();
+            if (i == 0) pooled = encoded.Select(e => e.Pooled).ToArray();
+            var z = encoded.Select(e => (float[])e.States.Clone()).ToList();
             if (states is null)
             {
                 window = z[0].Length;
                 states = schedule.Select(_ => new float[chunkCount * window]).ToArray();
             }
-            ApplyEmphasis(batch, z, options.Emphasis, Hidden);
+            ApplyEmphasis(batch, z, _options.Emphasis, Hidden);
             for (var b = 0; b < z.Count; b++) z[b].CopyTo(states[b], i * window);
         }
         return new PromptConditioning(chunkCount * PromptChunker.WindowLength, Hidden,
-            schedule.Select((e, b) => new ScheduledStates(e.EndAtStep, states![b])).ToList());
+            schedule.Select((e, b) => new ScheduledStates(e.EndAtStep, states![b], pooled[b])).ToList());
     }
 
     /// <summary>The empty prompt's single chunk, for padding (A1111 <c>cond_stage_model_empty_prompt</c>).</summary>
-    public float[] EmptyChunk() => EncodeWindow(_chunker.EmptyChunk().Tokens, null);
+    public float[] EmptyChunk() => EncodeWindow(_chunker.EmptyChunk().Tokens, null).States;
 
-    private float[] EncodeWindow(int[] ids, IReadOnlyList<EmbeddingFix>? fixes)
+    private EncodedWindow EncodeWindow(int[] ids, IReadOnlyList<EmbeddingFix>? fixes)
     {
         var key = string.Join(',', ids);
         if (fixes is { Count: > 0 }) key += ";" + string.Join(',', fixes.Select(f => $"{f.Position}={f.Name}"));
         if (_encoded.TryGetValue(key, out var cached)) return cached;
-        var states = encodeWindow(ids, fixes);
-        if (states.Length % ids.Length != 0)
-            throw new NotSupportedException($"text_encoder: {states.Length} values for {ids.Length} tokens.");
-        Hidden = states.Length / ids.Length;
-        _encoded[key] = states;
-        return states;
+        var encoded = _encodeWindow(ids, fixes);
+        if (encoded.States.Length % ids.Length != 0)
+            throw new NotSupportedException($"text_encoder: {encoded.States.Length} values for {ids.Length} tokens.");
+        Hidden = encoded.States.Length / ids.Length;
+        _encoded[key] = encoded;
+        return encoded;
     }
 
     /// <summary>

@@ -32,6 +32,7 @@ internal static class FieldErrors
         ("hr_second_pass_steps", r => new() { EnableHr = r.EnableHr, HrSecondPassSteps = r.HrSecondPassSteps, Strength = 0.5 }),
         ("hr_upscaler", r => new() { EnableHr = r.EnableHr, HrUpscaler = r.HrUpscaler, Strength = 0.5 }),
         ("hr_sampler_name", r => new() { EnableHr = r.EnableHr, HrSampler = r.HrSampler, Strength = 0.5 }),
+        ("refiner_switch_at", r => new() { RefinerCheckpoint = r.RefinerCheckpoint, RefinerSwitchAt = r.RefinerSwitchAt }),
         ("hr_prompt", r => new() { EnableHr = r.EnableHr, HrPrompt = r.HrPrompt, HrNegativePrompt = r.HrNegativePrompt, Strength = 0.5 }),
     ];
 

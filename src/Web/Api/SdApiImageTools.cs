@@ -23,6 +23,8 @@ internal static class SdApiImageTools
             SubseedStrength = body.SubseedStrength ?? 0,
             SeedResizeFromWidth = Math.Max(body.SeedResizeFromW ?? 0, 0),
             SeedResizeFromHeight = Math.Max(body.SeedResizeFromH ?? 0, 0),
+            RefinerCheckpoint = body.RefinerCheckpoint,
+            RefinerSwitchAt = body.RefinerSwitchAt ?? 0.8,
         };
         if (body.OverrideSettings?.TryGetValue("inpainting_mask_weight", out var weight) == true && weight.ValueKind != JsonValueKind.Null)
         {

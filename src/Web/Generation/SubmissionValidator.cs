@@ -24,6 +24,7 @@ public sealed class SubmissionValidator(IGenerationEngine engine, MemoryAdmissio
             else if (request.InitImage is not null && !model.SupportsImg2Img)
                 errors.Add($"Model '{model.Name}' has no VAE encoder, so it cannot start from an init image.");
         }
+        if (RefinerProblem(request) is { } refinerProblem) errors.Add(refinerProblem);
         if (errors.Count > 0) return errors;
 
         if (request.Mask is { } mask && InpaintMask.Problem(mask, request.InpaintingMaskInvert) is { } maskProblem)
@@ -57,5 +58,20 @@ public sealed class SubmissionValidator(IGenerationEngine engine, MemoryAdmissio
             errors.Add(ex.Message);
         }
         return errors;
+    }
+
+    /// <summary>The engine's refiner rules (installed, SDXL with an SDXL base) checked at submit, so the API answers 422, not a failed job.</summary>
+    private string? RefinerProblem(GenerationRequest request)
+    {
+        var name = request.RefinerCheckpoint?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Equals("None", StringComparison.OrdinalIgnoreCase)) return null;
+        var models = engine.ListModels();
+        var refiner = models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (refiner is null) return $"Unknown refiner '{name}'. Available models: {string.Join(", ", models.Select(m => m.Name))}.";
+        if (refiner.Error is not null) return refiner.Error;
+        var model = models.FirstOrDefault(m => string.Equals(m.Name, request.Model, StringComparison.OrdinalIgnoreCase));
+        if (model is not null && model.Name != refiner.Name && !(model.IsSdxl && refiner.IsSdxl))
+            return $"Refiner '{refiner.Name}' cannot refine '{model.Name}': a refiner works on SDXL latents, so both must be SDXL models.";
+        return null;
     }
 }

@@ -40,4 +40,41 @@ public sealed class SdxlApiTests
         Assert.Equal(HttpStatusCode.OK, turbo.Status);
         Assert.Contains("negative prompt was ignored", turbo.Info.GetProperty("warnings")[0].GetString());
     }
+
+    [Fact]
+    public async Task Refiner_checkpoint_and_refiner_switch_at_refine_through_txt2img_and_bad_ones_are_422()
+    {
+        using var factory = new SdApiFactory();
+        factory.Settings["Engine:ArchitecturesPath"] = Path.Combine(AppContext.BaseDirectory, "Fixtures", "checkpoints", "architectures");
+        var cache = Path.Combine(factory.Root, "checkpoint-cache");
+        factory.Settings["Engine:CheckpointCachePath"] = cache;
+        var set = GraphSet.Load(TestCheckpoints.GraphSetPath("sdxl-tiny"));
+        SafetensorsWriter.Write(Path.Combine(factory.ModelsPath, "xl.safetensors"), TestCheckpoints.ForGraphSet(set, "sdxl", new TestCheckpoints.Options(DType: "F16")));
+        var api = factory.Api();
+        const string body = """{"prompt": "a castle", "negative_prompt": "fog", "steps": 4, "cfg_scale": 5, "seed": 3, "override_settings": {"sd_model_checkpoint": "xl"}""";
+        var plain = await api.PostJsonAsync("/sdapi/v1/txt2img", body + "}");
+        Assert.Equal(HttpStatusCode.OK, plain.Status);
+
+        // The tiny SGM refiner checkpoint (tools/make_checkpoints --variant sdxl_refiner), converted on first use.
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "checkpoints", "sdxl-refiner-tiny.safetensors"), Path.Combine(factory.ModelsPath, "xl-refiner.safetensors"));
+        Assert.Equal(HttpStatusCode.OK, (await api.PostJsonAsync("/sdapi/v1/refresh-checkpoints", "")).Status);
+
+        var refined = await api.PostJsonAsync("/sdapi/v1/txt2img", body + """, "refiner_checkpoint": "xl-refiner", "refiner_switch_at": 0.5}""");
+        Assert.Equal(HttpStatusCode.OK, refined.Status);
+        var infotext = refined.Info.GetProperty("infotexts")[0].GetString()!;
+        Assert.Matches(@"Refiner: xl-refiner \[[0-9a-f]{10}\], Refiner switch at: 0\.5", infotext);
+        Assert.NotEqual(plain.Images[0], refined.Images[0]);
+
+        var fraction = await api.PostJsonAsync("/sdapi/v1/txt2img", body + """, "refiner_checkpoint": "xl-refiner", "refiner_switch_at": 1.5}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, fraction.Status);
+        Assert.Contains("refiner_switch_at", fraction.Text);
+        var unknown = await api.PostJsonAsync("/sdapi/v1/txt2img", body + """, "refiner_checkpoint": "nope"}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unknown.Status);
+        Assert.Contains("Unknown refiner 'nope'", unknown.Text);
+        var family = await api.PostJsonAsync("/sdapi/v1/txt2img",
+            """{"prompt": "a castle", "steps": 1, "width": 64, "height": 64, "refiner_checkpoint": "xl-refiner", "override_settings": {"sd_model_checkpoint": "sdblazor-mini"}}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, family.Status);
+        Assert.Contains("both must be SDXL models", family.Text);
+    }
+
 }

@@ -100,7 +100,12 @@ public static class CheckpointConverter
         var set = layout.GraphSet;
         var index = new JsonObject
         {
-            ["_class_name"] = layout.Family == CheckpointFamily.Sdxl ? "ORTStableDiffusionXLPipeline" : "OnnxStableDiffusionPipeline",
+            ["_class_name"] = layout.Family switch
+            {
+                CheckpointFamily.Sdxl => "ORTStableDiffusionXLPipeline",
+                CheckpointFamily.SdxlRefiner => "ORTStableDiffusionXLImg2ImgPipeline",
+                _ => "OnnxStableDiffusionPipeline",
+            },
             ["_diffusers_version"] = "0.30.0",
             ["_sdblazor_source"] = "single-file checkpoint",
             ["_sdblazor_graph_set"] = set.Name,
@@ -109,10 +114,10 @@ public static class CheckpointConverter
             ["_sdblazor_float16"] = new JsonArray([.. set.Info.Components.Where(c => precision == WeightPrecision.Float16 && CheckpointPrecision.Float16Components.Contains(c)).Select(c => JsonValue.Create(c))]),
             ["scheduler"] = new JsonArray("diffusers", SchedulerClass(data.SchedulerConfig(layout.Family, layout.Prediction))),
         };
-        var tokenizerNumber = 0;
         foreach (var encoder in set.Info.TextEncoders)
         {
-            var suffix = tokenizerNumber++ == 0 ? "" : "_" + tokenizerNumber;
+            // Each tokenizer is named after its encoder: text_encoder_2 (the refiner's only one too) gets tokenizer_2.
+            var suffix = encoder.Component.StartsWith("text_encoder", StringComparison.Ordinal) ? encoder.Component["text_encoder".Length..] : "";
             data.WriteTokenizer(Path.Combine(folder, "tokenizer" + suffix), encoder.PadWith == "zero");
             index["tokenizer" + suffix] = new JsonArray("transformers", "CLIPTokenizer");
         }

@@ -121,7 +121,7 @@ public static partial class CheckpointInspector
         if (Any("conditioner.embedders.1.model.") && Any("conditioner.embedders.0.transformer."))
             return CheckpointFamily.Sdxl;
         if (Any("conditioner.embedders.0.model."))
-            throw new CheckpointException(modelName, "an SDXL refiner (a single OpenCLIP bigG text encoder); only SDXL base models are supported.");
+            return CheckpointFamily.SdxlRefiner;
         if (Any("cond_stage_model.model.transformer.resblocks."))
             return CheckpointFamily.Sd2;
         if (Any("cond_stage_model.transformer."))

@@ -7,11 +7,17 @@ public static class CheckpointFamily
     public const string Sd2 = "sd2";
     public const string Sdxl = "sdxl";
 
+    /// <summary>SGM's refiner: one text encoder (bigG, <c>conditioner.embedders.0.model</c>), 5 time ids.</summary>
+    public const string SdxlRefiner = "sdxl_refiner";
+
+    public static bool IsSdxl(string? family) => family is Sdxl or SdxlRefiner;
+
     public static string Display(string family) => family switch
     {
         Sd1 => "SD 1.x",
         Sd2 => "SD 2.x",
         Sdxl => "SDXL",
+        SdxlRefiner => "SDXL refiner",
         _ => family,
     };
 }

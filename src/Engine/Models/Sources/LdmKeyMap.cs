@@ -43,7 +43,12 @@ public sealed partial class LdmKeyMap
         var upLevels = list.Select(k => VaeUpKey().Match(k)).Where(m => m.Success)
             .Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max() + 1;
         var encoders = new List<(string, string, bool)>();
-        if (list.Any(k => k.StartsWith("conditioner.embedders.", StringComparison.Ordinal)))
+        if (list.Any(k => k.StartsWith("conditioner.embedders.0.model.", StringComparison.Ordinal)))
+        {
+            // The SGM refiner's conditioner has bigG alone, as its first embedder.
+            encoders.Add(("conditioner.embedders.0.model.", "text_encoder_2", true));
+        }
+        else if (list.Any(k => k.StartsWith("conditioner.embedders.", StringComparison.Ordinal)))
         {
             encoders.Add(("conditioner.embedders.0.transformer.", "text_encoder", false));
             encoders.Add(("conditioner.embedders.1.model.", "text_encoder_2", true));

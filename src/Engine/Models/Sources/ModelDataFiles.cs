@@ -23,7 +23,7 @@ public sealed class ModelDataFiles(string root)
         var file = family switch
         {
             CheckpointFamily.Sd2 => prediction == PredictionType.V ? "sd21-v.json" : "sd21-base.json",
-            CheckpointFamily.Sdxl => "sdxl-base.json",
+            CheckpointFamily.Sdxl or CheckpointFamily.SdxlRefiner => "sdxl-base.json",
             _ => "sd15.json",
         };
         var json = File.ReadAllText(Path.Combine(Root, "schedulers", file));

@@ -61,6 +61,9 @@ public class Txt2ImgRequest
     [JsonPropertyName("hr_prompt")] public string? HrPrompt { get; set; }
     [JsonPropertyName("hr_negative_prompt")] public string? HrNegativePrompt { get; set; }
 
+    [JsonPropertyName("refiner_checkpoint")] public string? RefinerCheckpoint { get; set; }
+    [JsonPropertyName("refiner_switch_at")] public double? RefinerSwitchAt { get; set; }
+
     [JsonPropertyName("restore_faces")] public bool? RestoreFaces { get; set; }
     [JsonPropertyName("tiling")] public bool? Tiling { get; set; }
 
