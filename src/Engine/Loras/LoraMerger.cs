@@ -77,21 +77,7 @@ public static class LoraMerger
         var work = new Dictionary<string, Dictionary<ManifestTensor, List<Contribution>>>(StringComparer.Ordinal);
         try
         {
-            foreach (var lora in loras)
-            {
-                SafetensorsFile file;
-                try
-                {
-                    file = SafetensorsFile.Open(lora.FilePath, lora.Name);
-                }
-                catch (CheckpointException ex)
-                {
-                    warnings.Add($"LoRA '{lora.Name}' cannot be read and was not applied: {ex.Message}");
-                    continue;
-                }
-                files.Add(file);
-                Plan(file, lora, set.Info.Family == "sdxl", set.Name, index, t => t.KeyShape, ldmNamed, work, warnings);
-            }
+            PlanAll(loras, set.Info.Family == "sdxl", set.Name, index, t => t.KeyShape, ldmNamed, work, warnings, files);
 
             var components = new List<string>();
             var float16 = CheckpointConverter.Float16ComponentsOf(baseFolder);
@@ -151,6 +137,28 @@ public static class LoraMerger
     /// Which modules of <paramref name="file"/> go to which weights (<paramref name="work"/>: component → weight → merges
     /// in order); everything that cannot be merged is summarised in <paramref name="warnings"/>.
     /// </summary>
+    /// <summary>Opens each LoRA (kept open in <paramref name="files"/> for the merge) and plans it; an unreadable one is a warning.</summary>
+    internal static void PlanAll<T>(IReadOnlyList<LoraApplication> loras, bool sdxl, string modelName,
+        Dictionary<string, List<(string Component, T Tensor)>> index, Func<T, long[]> keyShape, bool ldmNamed,
+        Dictionary<string, Dictionary<T, List<Contribution>>> work, List<string> warnings, List<SafetensorsFile> files) where T : notnull
+    {
+        foreach (var lora in loras)
+        {
+            SafetensorsFile file;
+            try
+            {
+                file = SafetensorsFile.Open(lora.FilePath, lora.Name);
+            }
+            catch (CheckpointException ex)
+            {
+                warnings.Add($"LoRA '{lora.Name}' cannot be read and was not applied: {ex.Message}");
+                continue;
+            }
+            files.Add(file);
+            Plan(file, lora, sdxl, modelName, index, keyShape, ldmNamed, work, warnings);
+        }
+    }
+
     internal static void Plan<T>(SafetensorsFile file, LoraApplication lora, bool sdxl, string modelName,
         Dictionary<string, List<(string Component, T Tensor)>> index, Func<T, long[]> keyShape, bool ldmNamed,
         Dictionary<string, Dictionary<T, List<Contribution>>> work, List<string> warnings) where T : notnull

@@ -47,21 +47,7 @@ internal static class OnnxFolderLoras
         var work = new Dictionary<string, Dictionary<OnnxWeight, List<LoraMerger.Contribution>>>(StringComparer.Ordinal);
         try
         {
-            foreach (var lora in loras)
-            {
-                SafetensorsFile file;
-                try
-                {
-                    file = SafetensorsFile.Open(lora.FilePath, lora.Name);
-                }
-                catch (CheckpointException ex)
-                {
-                    warnings.Add($"LoRA '{lora.Name}' cannot be read and was not applied: {ex.Message}");
-                    continue;
-                }
-                files.Add(file);
-                LoraMerger.Plan(file, lora, baseFolder.IsSdxl, baseFolder.Name, index, w => w.KeyShape, ldmNamed: false, work, warnings);
-            }
+            LoraMerger.PlanAll(loras, baseFolder.IsSdxl, baseFolder.Name, index, w => w.KeyShape, ldmNamed: false, work, warnings, files);
             var touched = new List<string>();
             foreach (var (component, weights) in work)
             {

@@ -75,13 +75,9 @@ public sealed class MaskEditorBrowserTests(ITestOutputHelper output)
 
         var job = Assert.Single(browser.Service<GenerationQueue>().List(10, AccountScope.Everything));
         Assert.Equal(2, job.Request.InpaintingFill);
-        Assert.NotNull(job.Request.Mask);
-        using var mask = Image.Load<L8>(job.Request.Mask);
-        Assert.Equal((Side, Side), (mask.Width, mask.Height));
-        Assert.Equal(255, mask[18, 16].PackedValue);  // under the stroke
-        Assert.Equal(0, mask[31, 16].PackedValue);    // erased
-        Assert.Equal(0, mask[18, 40].PackedValue);    // below it
-        Assert.Equal(0, mask[50, 50].PackedValue);
+        // The mask is a file beside the queue's init image while the job waits (not kept in the job document) and goes
+        // with the result, so what was painted is checked on the image it made, below.
+        Assert.True(job.HasMask);
 
         var index = browser.Service<GalleryIndex>();
         for (var i = 0; i < 100 && index.Query(new GalleryQuery()).Items.Count == 0; i++) await Task.Delay(100);
@@ -101,9 +97,17 @@ public sealed class MaskEditorBrowserTests(ITestOutputHelper output)
             for (var x = 12; x <= 24; x++, painted++)
                 paintedDiff += Diff(result[x, y], source[x, y]);
         paintedDiff /= painted;
-        output.WriteLine($"unpainted rows 36–63: max difference {keptDiff}; painted core: mean max-channel difference {paintedDiff:0.0}");
+        // The erased end of the stroke (columns 32–33, ≥ 8 px from what is left of it, beyond most of the 4 px blur).
+        double erasedDiff = 0;
+        var erased = 0;
+        for (var y = 14; y <= 18; y++)
+            for (var x = 32; x <= 33; x++, erased++)
+                erasedDiff += Diff(result[x, y], source[x, y]);
+        erasedDiff /= erased;
+        output.WriteLine($"unpainted rows 36–63: max difference {keptDiff}; painted core: mean max-channel difference {paintedDiff:0.0}; erased end: {erasedDiff:0.0}");
         Assert.True(keptDiff <= 1, $"the unpainted area changed by up to {keptDiff} levels");
         Assert.True(paintedDiff >= 20, $"the painted area changed by only {paintedDiff:0.0} levels on average");
+        Assert.True(erasedDiff < paintedDiff / 3, $"the erased end changed by {erasedDiff:0.0} levels, the painted core by {paintedDiff:0.0}");
         browser.AssertNoProblems();
     }
 

@@ -29,7 +29,8 @@ export function attach(host, dotnet) {
     list.id = list.id || `prompt-assist-${Math.random().toString(36).slice(2)}`;
     area.setAttribute("aria-autocomplete", "list");
     area.setAttribute("aria-controls", list.id);
-    area.setAttribute("aria-expanded", "false");
+    // No aria-expanded: a multi-line textbox may not carry it (axe aria-allowed-attr, critical); the list's own
+    // hidden state and aria-activedescendant tell assistive technology what is offered.
 
     const onInput = () => update(state);
     const onKey = e => onKeyDown(state, e);
@@ -164,7 +165,6 @@ function render(state) {
         return item;
     }));
     list.hidden = false;
-    area.setAttribute("aria-expanded", "true");
     area.setAttribute("aria-activedescendant", `${list.id}-${state.index}`);
     list.children[state.index]?.scrollIntoView({ block: "nearest" });
 }
@@ -174,7 +174,6 @@ function close(state) {
     state.token = null;
     state.list.hidden = true;
     state.list.replaceChildren();
-    state.area.setAttribute("aria-expanded", "false");
     state.area.removeAttribute("aria-activedescendant");
 }
 
