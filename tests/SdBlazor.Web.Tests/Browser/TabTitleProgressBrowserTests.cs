@@ -25,9 +25,9 @@ public sealed partial class TabTitleProgressBrowserTests(ITestOutputHelper outpu
         await app.OpenAsync();
         await Assertions.Expect(page).ToHaveTitleAsync("Generate · SdBlazor");
         await page.GetByLabel("Prompt", new() { Exact = true }).FillAsync("a lighthouse at dusk");
-        await page.GetByLabel("Steps", new() { Exact = true }).FillAsync("40");
-        await page.GetByLabel("Width", new() { Exact = true }).FillAsync("128");
-        await page.GetByLabel("Height", new() { Exact = true }).FillAsync("128");
+        await page.GetByLabel("Steps", new() { Exact = true }).FillAsync("150");
+        await page.GetByLabel("Width", new() { Exact = true }).FillAsync("256");
+        await page.GetByLabel("Height", new() { Exact = true }).FillAsync("256");
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate", Exact = true }).ClickAsync();
 
         await page.Locator("img[alt^='Generated image']").First.WaitForAsync(new() { Timeout = 180_000 });
@@ -38,8 +38,8 @@ public sealed partial class TabTitleProgressBrowserTests(ITestOutputHelper outpu
         Assert.True(steps.Count >= 2, "the tab title showed fewer than two steps");
         Assert.All(steps, m =>
         {
-            Assert.Equal("40", m.Groups["total"].Value);
-            Assert.Equal(int.Parse(m.Groups["step"].Value) * 100 / 40, int.Parse(m.Groups["percent"].Value));
+            Assert.Equal("150", m.Groups["total"].Value);
+            Assert.Equal(int.Parse(m.Groups["step"].Value) * 100 / 150, int.Parse(m.Groups["percent"].Value));
         });
         app.AssertNoProblems();
     }
