@@ -107,7 +107,7 @@ public sealed class ShareBrowserTests(ITestOutputHelper output)
         await page.GotoAsync($"{baseUrl}/s/{token}");
         await Assertions.Expect(page.GetByText("Waiting for the next generation")).ToBeVisibleAsync();
 
-        var job = app.Services.GetRequiredService<GenerationQueue>().Enqueue(new GenerationRequest { Prompt = "a lighthouse", Steps = 150, Width = 256, Height = 256, Model = DefaultModel.Name }, owner: "test");
+        var job = app.Services.GetRequiredService<GenerationQueue>().Enqueue(new GenerationRequest { Prompt = "a lighthouse", Steps = 150, Width = 512, Height = 512, Model = DefaultModel.Name }, owner: "test");
         await Assertions.Expect(page.GetByText("Generating: step")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await page.WaitForFunctionAsync("() => window.__frames.size >= 3", null, new() { Timeout = 60_000 });
         var frames = await page.EvaluateAsync<int>("window.__frames.size");
