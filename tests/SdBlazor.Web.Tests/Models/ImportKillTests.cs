@@ -54,16 +54,7 @@ public sealed class ImportKillTests
             var before = hub.StorageRequests.Count();
             hub.BytesPerSecond = 0;
 
-            using var second = Factory(hub, dataPath: dataPath);
-            var client = second.Api();
-            var status = await WaitAsync(client, id);
-            Assert.True(State(status) == "done", status.ToString());
-            var resumed = hub.StorageRequests.Skip(before).ToList();
-            // The part file may have grown after the last progress report the killed app saved: the resume starts at
-            // what is on disk, which is exactly the part file's length at the restart.
-            Assert.Equal($"bytes={kept}-", Assert.Single(resumed).Range);
-            Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(second.ModelsPath, "survivor.safetensors")));
-            Assert.NotNull(await ListedAsync(client, "survivor"));
+            await AssertResumesAfterStartAsync(hub, dataPath, id, data, kept, before);
         }
         finally
         {

@@ -30,14 +30,7 @@ public sealed class ImportRestartTests
             var before = hub.StorageRequests.Count();
             hub.BytesPerSecond = 0;
 
-            using var second = Factory(hub, dataPath: dataPath);
-            var client = second.Api();
-            var status = await WaitAsync(client, id);
-            Assert.True(State(status) == "done", status.ToString());
-            var resumed = hub.StorageRequests.Skip(before).ToList();
-            Assert.Equal($"bytes={kept}-", Assert.Single(resumed).Range);
-            Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(second.ModelsPath, "survivor.safetensors")));
-            Assert.NotNull(await ListedAsync(client, "survivor"));
+            await AssertResumesAfterStartAsync(hub, dataPath, id, data, kept, before);
         }
         finally
         {

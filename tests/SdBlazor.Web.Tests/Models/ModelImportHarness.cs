@@ -59,6 +59,22 @@ internal static class ModelImportHarness
         }
     }
 
+    /// <summary>
+    /// A fresh app on <paramref name="dataPath"/> finishes import <paramref name="id"/> by itself with one Range request
+    /// from the <paramref name="kept"/> bytes on disk, byte-identical and listed (the restart and the kill tests).
+    /// </summary>
+    public static async Task AssertResumesAfterStartAsync(FakeHub hub, string dataPath, string id, byte[] data, long kept, int before)
+    {
+        using var second = Factory(hub, dataPath: dataPath);
+        var client = second.Api();
+        var status = await WaitAsync(client, id);
+        Assert.True(State(status) == "done", status.ToString());
+        var resumed = hub.StorageRequests.Skip(before).ToList();
+        Assert.Equal($"bytes={kept}-", Assert.Single(resumed).Range);
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(second.ModelsPath, "survivor.safetensors")));
+        Assert.NotNull(await ListedAsync(client, "survivor"));
+    }
+
     public static string State(JsonElement status) => status.GetProperty("state").GetString()!;
 
     public static string? Error(JsonElement status) => status.GetProperty("error").GetString();
